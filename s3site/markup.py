@@ -1,0 +1,156 @@
+"""Markdown to safe HTML, and a practice's text split into its sections.
+
+The whole body is converted in one pass (so footnotes and heading ids are
+consistent) and the HTML is then cut at its second-level headings. The
+result is sanitised with nh3 unless the site trusts its authors' HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import markdown
+import nh3
+
+from .model import Section
+
+MARKDOWN_EXTENSIONS = (
+    "tables",
+    "attr_list",
+    "footnotes",
+    "smarty",
+    "toc",
+    "fenced_code",
+    "def_list",
+    "abbr",
+    "sane_lists",
+)
+
+KNOWN_SECTIONS = {
+    "description": "description",
+    "resources needed": "resources_needed",
+    "evidence of success": "evidence_of_success",
+    "potential for learning or transfer": "potential_for_transfer",
+    "potential for learning and transfer": "potential_for_transfer",
+    "potential for transfer": "potential_for_transfer",
+}
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details",
+    "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr",
+    "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span",
+    "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time",
+    "tr", "u", "ul", "var",
+}
+ALLOWED_ATTRIBUTES = {
+    "*": {"id", "class", "title", "lang", "dir"},
+    "a": {"href", "hreflang"},
+    "abbr": {"title"},
+    "img": {"src", "alt", "width", "height", "loading"},
+    "ol": {"start", "reversed", "type"},
+    "td": {"colspan", "rowspan", "align", "style"},
+    "th": {"colspan", "rowspan", "align", "scope", "style"},
+    "time": {"datetime"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+H2_RE = re.compile(r'<h2(?: id="([^"]*)")?[^>]*>(.*?)</h2>\s*', re.DOTALL)
+FOOTNOTES_RE = re.compile(r'<div class="footnote">.*</div>\s*$', re.DOTALL)
+TAG_RE = re.compile(r"<[^>]+>")
+IMG_RE = re.compile(r"<img(?![^>]*\bloading=)")
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedBody:
+    """A practice's body, cut into its sections."""
+
+    description: str
+    known: dict[str, str]  # resources_needed, evidence_of_success, potential_for_transfer
+    extra: tuple[Section, ...]
+    footnotes: str
+    text: str  # plain text of everything, for search and summaries
+
+
+@cache
+def _converter() -> markdown.Markdown:
+    # One instance per process, reset between documents: building one costs
+    # more than converting a typical practice.
+    return markdown.Markdown(
+        extensions=list(MARKDOWN_EXTENSIONS),
+        extension_configs={"toc": {"permalink": False}, "smarty": {"smart_angled_quotes": False}},
+        output_format="html",
+    )
+
+
+def to_html(text: str, *, trust_html: bool = False) -> str:
+    """Convert Markdown to HTML, sanitised unless the site trusts raw HTML."""
+    converter = _converter()
+    converter.reset()
+    result = converter.convert(text)
+    return result if trust_html else sanitise(result)
+
+
+def sanitise(fragment: str) -> str:
+    """Keep only harmless tags, attributes and URL schemes."""
+    cleaned = nh3.clean(
+        fragment,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+    # Images in the text load lazily: a long page stays quick to open.
+    return IMG_RE.sub('<img loading="lazy"', cleaned)
+
+
+def plain_text(fragment: str) -> str:
+    """The readable text of an HTML fragment, on one line."""
+    return " ".join(html.unescape(TAG_RE.sub(" ", fragment)).split())
+
+
+def split_body(body: str, *, trust_html: bool = False) -> RenderedBody:
+    """Render a practice body and cut it at second-level headings."""
+    rendered = to_html(body, trust_html=trust_html)
+    footnotes = ""
+    match = FOOTNOTES_RE.search(rendered)
+    if match:
+        footnotes = match.group(0).strip()
+        rendered = rendered[: match.start()]
+    chunks = H2_RE.split(rendered)
+    # split() with two groups gives: lead, id, title, content, id, title, content, ...
+    description = chunks[0].strip()
+    known: dict[str, str] = {}
+    extra: list[Section] = []
+    for i in range(1, len(chunks), 3):
+        anchor, title_html, content = chunks[i] or "", chunks[i + 1], chunks[i + 2].strip()
+        title = plain_text(title_html)
+        key = KNOWN_SECTIONS.get(title.lower().rstrip(":").strip())
+        if key == "description" and not description:
+            description = content
+        elif key and key != "description" and key not in known:
+            known[key] = content
+        else:
+            extra.append(Section(title, anchor or f"section-{len(extra) + 1}", content))
+    return RenderedBody(description, known, tuple(extra), footnotes, plain_text(rendered))
+
+
+def split_front_matter(text: str) -> tuple[str | None, str, int]:
+    """Split "---\\nyaml\\n---\\nbody" into (yaml, body, line where the body starts).
+
+    Returns yaml=None when the text has no front matter at all; raises
+    ValueError when the opening '---' is never closed.
+    """
+    if not (text.startswith("---\n") or text == "---"):
+        return None, text, 1
+    end = re.search(r"^(?:---|\.\.\.)[ \t]*$", text[4:], re.MULTILINE)
+    if end is None:
+        raise ValueError("the front matter opened by '---' on line 1 is never closed by '---'")
+    front = text[4 : 4 + end.start()]
+    body_start = 4 + end.end()
+    body = text[body_start:].lstrip("\n")
+    body_line = text.count("\n", 0, len(text) - len(body)) + 1
+    return front, body, body_line

@@ -1,0 +1,282 @@
+"""The content model: plain, immutable data with no I/O.
+
+Parsing (`content.py`) fills in what an editor wrote; resolving
+(`resolve.py`) fills in what is derived from it: regions, theme objects,
+status and URLs. Templates read these objects and nothing else.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .regions import Region
+
+MONTHS = (
+    "", "January", "February", "March", "April", "May", "June", "July",
+    "August", "September", "October", "November", "December",
+)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class PartialDate:
+    """A date known to the year, the month or the day (`2018`, `2018-06`, `2018-06-01`)."""
+
+    year: int
+    month: int = 0  # 0: unknown
+    day: int = 0  # 0: unknown
+
+    def __str__(self) -> str:
+        text = f"{self.year:04d}"
+        if self.month:
+            text += f"-{self.month:02d}"
+            if self.day:
+                text += f"-{self.day:02d}"
+        return text
+
+    @property
+    def display(self) -> str:
+        """The date as a reader would say it: "June 2018", "3 June 2018", "2018"."""
+        if not self.month:
+            return str(self.year)
+        if not self.day:
+            return f"{MONTHS[self.month]} {self.year}"
+        return f"{self.day} {MONTHS[self.month]} {self.year}"
+
+    @property
+    def first_day(self) -> dt.date:
+        return dt.date(self.year, self.month or 1, self.day or 1)
+
+    @property
+    def last_day(self) -> dt.date:
+        """The last day the date can mean, so "ends 2024" is ongoing during all of 2024."""
+        month = self.month or 12
+        day = self.day or calendar.monthrange(self.year, month)[1]
+        return dt.date(self.year, month, day)
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """An author or a follower of a practice."""
+
+    name: str
+    organisation: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A titled link: a project, an attachment."""
+
+    title: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """An illustration of a practice."""
+
+    src: str
+    alt: str
+    width: int = 0
+    height: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A second-level section of a practice's text, rendered to HTML."""
+
+    title: str
+    anchor: str
+    html: str
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    """One topic of the theme taxonomy, declared in themes.yaml."""
+
+    id: str
+    title: str
+    description: str = ""
+    line: int = 0  # where it is declared, for error messages
+
+
+@dataclass(frozen=True, slots=True)
+class Practice:
+    """One good practice, as written by an editor and then resolved."""
+
+    source: str  # path relative to the site root, e.g. "content/practices/foo.md"
+    slug: str
+    title: str
+    summary: str
+    themes: tuple[str, ...]
+    country: str
+    main_institution: str
+    start: PartialDate
+    description_html: str
+    region: str = ""  # as written: a code or a name
+    city: str = ""
+    leading_region: str = ""
+    participating_regions: tuple[str, ...] = ()
+    end: PartialDate | None = None
+    author: Person | None = None
+    followers: tuple[Person, ...] = ()
+    keywords: tuple[str, ...] = ()
+    website: str = ""
+    published: dt.date | None = None
+    updated: dt.date | None = None
+    implementation_level: str = ""
+    project: Link | None = None
+    expert_opinion_html: str = ""
+    image: Image | None = None
+    attachments: tuple[Link, ...] = ()
+    aliases: tuple[str, ...] = ()
+    lang: str = ""
+    draft: bool = False
+    resources_needed_html: str = ""
+    evidence_of_success_html: str = ""
+    potential_for_transfer_html: str = ""
+    extra_sections: tuple[Section, ...] = ()
+    footnotes_html: str = ""
+    text: str = ""  # plain text of all sections, for search snippets and word counts
+    # Where each front-matter field was written: field -> (line, column), for errors
+    # found after parsing (unknown theme, unknown region).
+    positions: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)
+
+    # Derived by resolve.py.
+    status: str = ""  # "ongoing" or "completed"
+    url: str = ""  # root-relative, with the base path: "/practices/foo/"
+    location: Region | None = None  # the deepest region known: region, else the country
+    location_chain: tuple[Region, ...] = ()  # country first
+    leading: Region | None = None
+    participants: tuple[Region, ...] = ()
+    theme_objects: tuple[Theme, ...] = ()
+    related: tuple[Practice, ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def country_region(self) -> Region | None:
+        return self.location_chain[0] if self.location_chain else None
+
+    @property
+    def date(self) -> dt.date:
+        """The date feeds and "latest" lists sort by."""
+        return self.updated or self.published or self.start.first_day
+
+    @property
+    def sections(self) -> tuple[Section, ...]:
+        """The well-known sections that are present, then the others, in reading order."""
+        known = (
+            Section("Resources needed", "resources-needed", self.resources_needed_html),
+            Section("Evidence of success", "evidence-of-success", self.evidence_of_success_html),
+            Section(
+                "Potential for learning or transfer",
+                "potential-for-learning-or-transfer",
+                self.potential_for_transfer_html,
+            ),
+        )
+        return tuple(s for s in known if s.html) + self.extra_sections
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A free page such as "About", written in Markdown."""
+
+    source: str
+    slug: str
+    title: str
+    html: str
+    description: str = ""
+    draft: bool = False
+    menu: int = 0  # position in the header menu; 0: not in the menu
+    url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeTerm:
+    """A theme with the practices that carry it, newest first."""
+
+    theme: Theme
+    url: str
+    practices: tuple[Practice, ...]
+
+    @property
+    def id(self) -> str:
+        return self.theme.id
+
+    @property
+    def title(self) -> str:
+        return self.theme.title
+
+    @property
+    def count(self) -> int:
+        return len(self.practices)
+
+
+@dataclass(slots=True)
+class RegionTerm:
+    """A region (a country is a level-0 region) with the practices that involve it.
+
+    Mutable only while indexes.py builds the tree; templates treat it as read-only.
+    """
+
+    region: Region
+    url: str
+    located: tuple[Practice, ...] = ()  # located in this region or below, newest first
+    leads: tuple[Practice, ...] = ()
+    joins: tuple[Practice, ...] = ()
+    chain: tuple[RegionTerm, ...] = ()  # country first, ending with this term
+    children: list[RegionTerm] = field(default_factory=list)
+
+    @property
+    def code(self) -> str:
+        return self.region.code
+
+    @property
+    def name(self) -> str:
+        return self.region.name
+
+    @property
+    def count(self) -> int:
+        """Practices located here or in a region below."""
+        return len(self.located)
+
+    @property
+    def involvement(self) -> int:
+        return len(self.located) + len(self.leads) + len(self.joins)
+
+
+@dataclass(frozen=True, slots=True)
+class TypeTerm:
+    """A type of region (island, border, mountain...) with the practices located in one."""
+
+    id: str
+    title: str
+    url: str
+    practices: tuple[Practice, ...]
+    regions: tuple[Region, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.practices)
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """Everything the templates can show: settings, content and its indexes."""
+
+    settings: Settings
+    practices: tuple[Practice, ...]  # newest first: the order of the practice list
+    pages: tuple[Page, ...]
+    themes: tuple[ThemeTerm, ...]  # in themes.yaml order
+    regions: dict[str, RegionTerm]  # by code: every region with a page
+    countries: tuple[RegionTerm, ...]  # by name
+    region_types: tuple[TypeTerm, ...]
+    build_date: dt.date
+
+    @property
+    def menu(self) -> tuple[Page, ...]:
+        return tuple(sorted((p for p in self.pages if p.menu), key=lambda p: (p.menu, p.slug)))

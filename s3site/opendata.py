@@ -1,0 +1,135 @@
+"""Open data: every practice as JSON and CSV, for reuse by others.
+
+The JSON keeps every field (Markdown sections as HTML) and is documented in
+docs/open-data.md; the CSV keeps one row a practice with the fields that fit
+in a cell. CSV cells that a spreadsheet would run as a formula are defused.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from .model import Practice, Site
+
+FORMAT_VERSION = 1
+CSV_COLUMNS = (
+    "slug", "url", "title", "summary", "themes", "country", "country_name", "region",
+    "region_name", "city", "main_institution", "leading_region", "participating_regions",
+    "start", "end", "status", "implementation_level", "website", "keywords", "author",
+    "followers", "published", "updated",
+)
+
+
+def practice_record(practice: Practice, site: Site) -> dict[str, Any]:
+    """One practice as plain JSON-ready data."""
+    origin = site.settings.origin
+    location = practice.location
+    return {
+        "slug": practice.slug,
+        "url": origin + practice.url,
+        "title": practice.title,
+        "summary": practice.summary,
+        "themes": [{"id": t.id, "title": t.title} for t in practice.theme_objects],
+        "location": {
+            "country": practice.location_chain[0].code,
+            "country_name": practice.location_chain[0].name,
+            "region": location.code if location and location.level > 0 else None,
+            "region_name": location.name if location and location.level > 0 else None,
+            "chain": [{"code": r.code, "name": r.name, "level": r.level} for r in practice.location_chain],
+            "city": practice.city or None,
+        },
+        "main_institution": practice.main_institution,
+        "leading_region": _region(practice.leading),
+        "participating_regions": [_region(r) for r in practice.participants],
+        "start": str(practice.start),
+        "end": str(practice.end) if practice.end else None,
+        "status": practice.status,
+        "implementation_level": practice.implementation_level or None,
+        "author": _person(practice.author) if practice.author else None,
+        "followers": [_person(p) for p in practice.followers],
+        "keywords": list(practice.keywords),
+        "website": practice.website or None,
+        "published": practice.published.isoformat() if practice.published else None,
+        "updated": practice.updated.isoformat() if practice.updated else None,
+        "project": {"title": practice.project.title, "url": practice.project.url} if practice.project else None,
+        "image": {"src": practice.image.src, "alt": practice.image.alt} if practice.image else None,
+        "attachments": [{"title": a.title, "url": a.url} for a in practice.attachments],
+        "lang": practice.lang or site.settings.language,
+        "description_html": practice.description_html,
+        "resources_needed_html": practice.resources_needed_html or None,
+        "evidence_of_success_html": practice.evidence_of_success_html or None,
+        "potential_for_transfer_html": practice.potential_for_transfer_html or None,
+        "other_sections": [
+            {"title": s.title, "html": s.html} for s in practice.extra_sections
+        ],
+        "expert_opinion_html": practice.expert_opinion_html or None,
+        "related": [origin + r.url for r in practice.related],
+    }
+
+
+def _region(region: Any) -> dict[str, Any] | None:
+    if region is None:
+        return None
+    return {"code": region.code, "name": region.name, "level": region.level, "country": region.country}
+
+
+def _person(person: Any) -> dict[str, Any]:
+    return {"name": person.name, "organisation": person.organisation or None}
+
+
+def dumps(data: Any) -> bytes:
+    """JSON as s3site writes it: stable key order, UTF-8, a final newline."""
+    return (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
+
+
+def practice_json(practice: Practice, site: Site) -> bytes:
+    return dumps({"format_version": FORMAT_VERSION, "practice": practice_record(practice, site)})
+
+
+def practices_json(site: Site) -> bytes:
+    return dumps(
+        {
+            "format_version": FORMAT_VERSION,
+            "site": {"title": site.settings.title, "url": site.settings.base_url},
+            "count": len(site.practices),
+            "practices": [practice_record(p, site) for p in site.practices],
+        }
+    )
+
+
+def defuse(cell: str) -> str:
+    """Stop a spreadsheet from running a cell as a formula (CSV injection)."""
+    if cell and cell[0] in "=+-@\t\r":
+        return "'" + cell
+    return cell
+
+
+def practices_csv(site: Site) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for practice in site.practices:
+        record = practice_record(practice, site)
+        location = record["location"]
+        row = {
+            **record,
+            "themes": "; ".join(t["id"] for t in record["themes"]),
+            "country": location["country"],
+            "country_name": location["country_name"],
+            "region": location["region"] or "",
+            "region_name": location["region_name"] or "",
+            "city": location["city"] or "",
+            "leading_region": practice.leading.code if practice.leading else "",
+            "participating_regions": "; ".join(r.code for r in practice.participants),
+            "keywords": "; ".join(practice.keywords),
+            "author": practice.author.name if practice.author else "",
+            "followers": "; ".join(
+                f"{p.name} ({p.organisation})" if p.organisation else p.name for p in practice.followers
+            ),
+        }
+        writer.writerow([defuse("" if row[c] is None else str(row[c])) for c in CSV_COLUMNS])
+    # A BOM lets spreadsheet programs recognise UTF-8 (names with accents).
+    return ("\ufeff" + buffer.getvalue()).encode()

@@ -1,0 +1,163 @@
+"""Every file the site will have, decided before anything is written.
+
+`plan_outputs` lists each output path with the template (or the function)
+that makes it. Listing first means clashes between two sources wanting the
+same path are found and reported before a single file is written, and
+parallel workers can split the same list between them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import opendata
+from .errors import Diagnostic, error
+from .model import Site
+from .render import Meta, paginate
+
+PACKAGE_STATIC = Path(__file__).parent / "static"
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """One file of the built site."""
+
+    path: str  # relative to the output folder, with "/" separators
+    source: str  # what asked for it, for clash messages
+    template: str = ""
+    context: dict[str, Any] = field(default_factory=dict)
+    make: Callable[[], bytes] | None = None
+    copy_from: Path | None = None
+    in_sitemap: bool = False  # an HTML page readers and search engines should find
+
+
+def _html(url_path: str) -> str:
+    """The file behind a pretty URL path: "practices/x/" -> "practices/x/index.html"."""
+    return url_path + "index.html" if url_path.endswith("/") or not url_path else url_path
+
+
+def _site_path(site: Site, url: str) -> str:
+    """A root-relative URL made relative to the output folder."""
+    return url[len(site.settings.base_path) :]
+
+
+def plan_outputs(site: Site, *, static_root: Path | None = None) -> tuple[list[Output], list[Diagnostic]]:
+    """List every file of the site; report two sources that want one path."""
+    outputs: list[Output] = []
+    settings = site.settings
+    base = settings.base_path
+
+    def page(url: str, template: str, source: str, meta: Meta, sitemap: bool = True, **context: Any) -> None:
+        outputs.append(
+            Output(_html(_site_path(site, url)), source, template, {"meta": meta, **context},
+                   in_sitemap=sitemap and not meta.noindex)
+        )
+
+    def paginated(url: str, template: str, source: str, items: tuple, title: str, kind: str,
+                  description: str = "", **context: Any) -> None:
+        for pager in paginate(items, settings.per_page, url):
+            page_title = title if pager.number == 1 else f"{title} (page {pager.number} of {pager.count})"
+            meta = Meta(page_title, pager.urls[pager.number - 1], kind, description)
+            page(meta.url, template, source, meta, pager=pager, **context)
+
+    page(base, "home.html", "home page", Meta(settings.title, base, "home", settings.description))
+    paginated(f"{base}practices/", "practices.html", "practice list", site.practices,
+              "All practices", "practices", f"All {len(site.practices)} practices, newest first.")
+    for practice in site.practices:
+        meta = Meta(practice.title, practice.url, "practice", practice.summary)
+        page(practice.url, "practice.html", practice.source, meta, practice=practice)
+        outputs.append(
+            Output(_site_path(site, practice.url) + "index.json", practice.source,
+                   make=lambda p=practice: opendata.practice_json(p, site))
+        )
+        for alias in practice.aliases:
+            outputs.append(
+                Output(_html(alias), f"{practice.source} (alias)", "redirect.html",
+                       {"meta": Meta(practice.title, base + alias, "redirect", noindex=True),
+                        "target": practice.url})
+            )
+
+    page(f"{base}themes/", "themes.html", "themes index", Meta("Themes", f"{base}themes/", "themes"))
+    for term in site.themes:
+        paginated(term.url, "theme.html", "content/themes.yaml", term.practices, term.title, "theme",
+                  term.theme.description, term=term)
+        outputs.append(Output(_site_path(site, term.url) + "feed.xml", "content/themes.yaml", "feed.xml",
+                              {"title": f"{settings.title}: {term.title}", "url": term.url,
+                               "practices": term.practices[: settings.feed_items]}))
+
+    page(f"{base}regions/", "regions.html", "regions index", Meta("Regions", f"{base}regions/", "regions"))
+    for term in site.regions.values():
+        paginated(term.url, "region.html", "region index", term.located, term.name, "region",
+                  f"Good practices in {term.name}", term=term)
+        outputs.append(Output(_site_path(site, term.url) + "feed.xml", "region index", "feed.xml",
+                              {"title": f"{settings.title}: {term.name}", "url": term.url,
+                               "practices": _newest(term.located + term.leads + term.joins,
+                                                    settings.feed_items)}))
+    if site.region_types:
+        types_url = f"{base}regions/types/"
+        page(types_url, "region_types.html", "region types", Meta("Types of region", types_url, "types"))
+        for type_term in site.region_types:
+            paginated(type_term.url, "region_type.html", "region types", type_term.practices,
+                      f"Practices from {type_term.title.lower()}", "type", term=type_term)
+
+    for free_page in site.pages:
+        page(free_page.url, "page.html", free_page.source,
+             Meta(free_page.title, free_page.url, "page", free_page.description), page=free_page)
+
+    page(f"{base}404.html", "404.html", "not-found page",
+         Meta("Page not found", f"{base}404.html", "404", noindex=True), sitemap=False)
+    outputs.append(Output("feed.xml", "site feed", "feed.xml",
+                          {"title": settings.title, "url": base,
+                           "practices": site.practices[: settings.feed_items]}))
+    outputs.append(Output("practices.json", "open data", make=lambda: opendata.practices_json(site)))
+    outputs.append(Output("practices.csv", "open data", make=lambda: opendata.practices_csv(site)))
+    outputs.append(Output("robots.txt", "robots.txt", "robots.txt", {}))
+
+    for asset in sorted(PACKAGE_STATIC.rglob("*")):
+        if asset.is_file():
+            outputs.append(Output("assets/" + asset.relative_to(PACKAGE_STATIC).as_posix(),
+                                  "s3site assets", copy_from=asset))
+    if static_root is not None and static_root.is_dir():
+        outputs.extend(_static_files(static_root))
+
+    sitemap_urls = sorted(base + o.path.removesuffix("index.html") for o in outputs if o.in_sitemap)
+    outputs.append(Output("sitemap.xml", "sitemap", "sitemap.xml", {"urls": sitemap_urls}))
+    return outputs, _clashes(outputs)
+
+
+def _newest(practices: tuple, count: int) -> tuple:
+    unique = {p.slug: p for p in practices}.values()
+    return tuple(sorted(unique, key=lambda p: (p.date, p.slug), reverse=True)[:count])
+
+
+def _static_files(static_root: Path) -> list[Output]:
+    """content/static/ copied as it is, to the root of the site."""
+    outputs = []
+    root = static_root.resolve()
+    for path in sorted(static_root.rglob("*")):
+        relative = path.relative_to(static_root).as_posix()
+        source = f"content/static/{relative}"
+        if path.is_symlink() and root not in path.resolve().parents:
+            outputs.append(Output("", source))  # reported by _clashes as unsafe
+            continue
+        if path.is_file():
+            outputs.append(Output(relative, source, copy_from=path))
+    return outputs
+
+
+def _clashes(outputs: list[Output]) -> list[Diagnostic]:
+    problems = []
+    seen: dict[str, str] = {}
+    for output in outputs:
+        if not output.path:
+            problems.append(error(output.source, "a link that points outside content/static/ is not copied"))
+            continue
+        if output.path in seen and seen[output.path] != output.source:
+            problems.append(
+                error(output.source, f"writes {output.path}, which {seen[output.path]} writes too")
+            )
+        seen.setdefault(output.path, output.source)
+    return problems

@@ -1,0 +1,166 @@
+"""The Jinja environment and the rendering of one output file.
+
+Templates are looked up in the site's own `templates/` folder first, then in
+the package's defaults, so a site overrides any template by giving a file
+the same name. Every template gets the same small context:
+
+- `site`: the Site (settings, practices, themes, regions, countries, pages)
+- `settings`: the site's Settings, for short
+- `meta`: the page's title, description, canonical URL and kind
+- plus what the page is about: `practice`, `term`, `pager`, `page`...
+
+Helpers available in templates: `url(path)` (a site path under the base
+path), `absolute(url)` (with the host, for feeds and canonical links) and the
+filters `iso` (a date as YYYY-MM-DD) and `jsonld` (schema.org data).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .model import Practice, Site
+
+log = logging.getLogger(__name__)
+PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    """What every page says about itself in its <head>."""
+
+    title: str
+    url: str  # root-relative, with the base path
+    kind: str  # home, practice, practices, theme, themes, region, regions, page, stats, search...
+    description: str = ""
+    noindex: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Pager:
+    """One page of a paginated list."""
+
+    number: int  # 1-based
+    count: int  # how many pages in all
+    items: tuple[Any, ...]
+    urls: tuple[str, ...]  # the URL of each page, by number - 1
+    total: int  # items across all pages
+    start: int  # the 1-based position of the first item in the whole list
+
+    @property
+    def prev_url(self) -> str:
+        return self.urls[self.number - 2] if self.number > 1 else ""
+
+    @property
+    def next_url(self) -> str:
+        return self.urls[self.number] if self.number < self.count else ""
+
+
+def paginate(items: tuple[Any, ...], per_page: int, first_url: str) -> list[Pager]:
+    """Cut a list into pages: first_url, then first_url + "page/2/", ..."""
+    chunks = [items[i : i + per_page] for i in range(0, len(items), per_page)] or [()]
+    urls = tuple(first_url if n == 1 else f"{first_url}page/{n}/" for n in range(1, len(chunks) + 1))
+    return [
+        Pager(n, len(chunks), chunk, urls, len(items), (n - 1) * per_page + 1)
+        for n, chunk in enumerate(chunks, 1)
+    ]
+
+
+@dataclass(slots=True)
+class TemplateSet:
+    """Where templates come from: the site's folder, then the package."""
+
+    site_templates: Path | None
+    environment: jinja2.Environment = field(init=False)
+
+    def __post_init__(self) -> None:
+        search_path = [str(PACKAGE_TEMPLATES)]
+        if self.site_templates and self.site_templates.is_dir():
+            search_path.insert(0, str(self.site_templates))
+        self.environment = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(search_path),
+            autoescape=jinja2.select_autoescape(["html", "xml", "svg"], default_for_string=True),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            # Templates are read once per build; checking them for changes
+            # on every render would cost a stat() per page.
+            auto_reload=False,
+        )
+
+    def resolved_path(self, name: str) -> str:
+        """Which file a template name resolves to, for debug logs and cache keys."""
+        for folder in self.environment.loader.searchpath:  # type: ignore[union-attr]
+            candidate = Path(folder) / name
+            if candidate.is_file():
+                return str(candidate)
+        return ""
+
+
+class Renderer:
+    """Renders templates for one site."""
+
+    def __init__(self, site: Site, templates: TemplateSet) -> None:
+        self.site = site
+        self.env = templates.environment
+        base = site.settings.base_path
+        origin = site.settings.origin
+        self.env.globals.update(
+            site=site,
+            settings=site.settings,
+            url=lambda path="": base + str(path).lstrip("/"),
+            absolute=lambda url: origin + url,
+        )
+        self.env.filters["iso"] = _iso
+        self.env.filters["jsonld"] = lambda practice: practice_jsonld(practice, site)
+
+    def render(self, template: str, **context: Any) -> str:
+        """Render one template with the shared globals and this page's context."""
+        return self.env.get_template(template).render(**context)
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def practice_jsonld(practice: Practice, site: Site) -> str:
+    """schema.org data for a practice, safe inside a <script> element."""
+    origin = site.settings.origin
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "CreativeWork",
+        "name": practice.title,
+        "abstract": practice.summary,
+        "url": origin + practice.url,
+        "dateCreated": str(practice.start),
+        "keywords": list(practice.keywords) + [t.title for t in practice.theme_objects],
+        "about": [t.title for t in practice.theme_objects],
+        "spatialCoverage": {
+            "@type": "Place",
+            "name": ", ".join(r.name for r in reversed(practice.location_chain)),
+        },
+        "sourceOrganization": {"@type": "Organization", "name": practice.main_institution},
+        "inLanguage": practice.lang or site.settings.language,
+    }
+    if practice.author:
+        data["author"] = {"@type": "Person", "name": practice.author.name}
+    if practice.published:
+        data["datePublished"] = practice.published.isoformat()
+    if practice.updated:
+        data["dateModified"] = practice.updated.isoformat()
+    if practice.website:
+        data["sameAs"] = practice.website
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    # "</script>" or "<!--" inside a title must not end the element early.
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

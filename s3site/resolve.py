@@ -1,0 +1,171 @@
+"""Resolve parsed practices against the whole site.
+
+Parsing checked each file on its own; here each practice is checked against
+what the site declares (themes.yaml, the region registry, other practices'
+slugs) and given what is derived from it: its regions, its theme objects,
+its status and its URL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import replace
+
+from .errors import Diagnostic, did_you_mean, error
+from .model import Page, Practice, Theme
+from .regions import Region, RegionLookupError, RegionRegistry
+
+# Paths that generated pages use at the top of the site; a free page or an
+# alias may not take them.
+RESERVED_PATHS = frozenset(
+    {"practices", "themes", "regions", "search", "stats", "assets", "pagefind", "types"}
+)
+
+
+def resolve_practices(
+    practices: Iterable[Practice],
+    themes: tuple[Theme, ...],
+    registry: RegionRegistry,
+    *,
+    base_path: str,
+    today: dt.date,
+) -> tuple[list[Practice], list[Diagnostic]]:
+    """Check each practice against the site and fill in what is derived."""
+    theme_by_id = {theme.id: theme for theme in themes}
+    resolved: list[Practice] = []
+    problems: list[Diagnostic] = []
+    first_source_of_slug: dict[str, str] = {}
+    for practice in sorted(practices, key=lambda p: p.source):
+        before = len(problems)
+        if practice.slug in first_source_of_slug:
+            problems.append(
+                error(
+                    practice.source,
+                    f"slug '{practice.slug}' is already used by {first_source_of_slug[practice.slug]}; "
+                    "rename the file or set slug:",
+                    *practice.positions.get("slug", (1, 0)),
+                )
+            )
+        first_source_of_slug.setdefault(practice.slug, practice.source)
+        theme_objects = []
+        for number, theme_id in enumerate(practice.themes, 1):
+            if theme_id in theme_by_id:
+                theme_objects.append(theme_by_id[theme_id])
+            else:
+                line, column = _position(practice, "themes", number)
+                hint = did_you_mean(theme_id, theme_by_id)
+                problems.append(
+                    error(practice.source, f"unknown theme '{theme_id}'{hint}", line, column)
+                )
+        chain, leading, participants = _resolve_regions(practice, registry, problems)
+        if len(problems) > before:
+            continue
+        status = "ongoing" if practice.end is None or practice.end.last_day >= today else "completed"
+        resolved.append(
+            replace(
+                practice,
+                theme_objects=tuple(theme_objects),
+                location=chain[-1],
+                location_chain=chain,
+                leading=leading,
+                participants=participants,
+                status=status,
+                url=f"{base_path}practices/{practice.slug}/",
+                **_rebased_html(practice, base_path),
+            )
+        )
+    return resolved, problems
+
+
+def _resolve_regions(
+    practice: Practice, registry: RegionRegistry, problems: list[Diagnostic]
+) -> tuple[tuple[Region, ...], Region | None, tuple[Region, ...]]:
+    source = practice.source
+    country = registry.country(practice.country)
+    if country is None:
+        line, column = _position(practice, "location.country")
+        problems.append(
+            error(source, f"location.country: unknown country '{practice.country}'; "
+                  "use a two-letter code such as FI or ES", line, column)
+        )
+        return (), None, ()
+    chain: tuple[Region, ...] = (country,)
+    if practice.region:
+        try:
+            chain = registry.chain(registry.resolve(practice.region, country.code).code)
+        except RegionLookupError as exc:
+            line, column = _position(practice, "location.region")
+            problems.append(error(source, f"location.region: {exc}", line, column))
+    leading = None
+    if practice.leading_region:
+        try:
+            leading = registry.resolve(practice.leading_region)
+        except RegionLookupError as exc:
+            line, column = _position(practice, "leading_region")
+            problems.append(error(source, f"leading_region: {exc}", line, column))
+    participants: list[Region] = []
+    for number, name in enumerate(practice.participating_regions, 1):
+        try:
+            region = registry.resolve(name)
+        except RegionLookupError as exc:
+            line, column = _position(practice, "participating_regions", number)
+            problems.append(error(source, f"participating_regions: {exc}", line, column))
+            continue
+        if region not in participants:
+            participants.append(region)
+    return chain, leading, tuple(participants)
+
+
+def _position(practice: Practice, key: str, item: int = 0) -> tuple[int, int]:
+    """Where a field (or its n-th list item) was written, falling back to the field, then line 1."""
+    positions = practice.positions
+    if item and f"{key}.{item}" in positions:
+        return positions[f"{key}.{item}"]
+    return positions.get(key) or positions.get(key.split(".")[0]) or (1, 0)
+
+
+def _rebased_html(practice: Practice, base_path: str) -> dict[str, object]:
+    """Root-relative links in the text ("/static/x.pdf") made to work under a sub-path."""
+    if base_path == "/":
+        return {}
+
+    def rebase(html: str) -> str:
+        return rebase_links(html, base_path)
+
+    return {
+        "description_html": rebase(practice.description_html),
+        "resources_needed_html": rebase(practice.resources_needed_html),
+        "evidence_of_success_html": rebase(practice.evidence_of_success_html),
+        "potential_for_transfer_html": rebase(practice.potential_for_transfer_html),
+        "expert_opinion_html": rebase(practice.expert_opinion_html),
+        "extra_sections": tuple(replace(s, html=rebase(s.html)) for s in practice.extra_sections),
+    }
+
+
+def rebase_links(html: str, base_path: str) -> str:
+    """Prefix root-relative href and src values with the site's base path."""
+    if base_path == "/":
+        return html
+    return html.replace('href="/', f'href="{base_path}').replace('src="/', f'src="{base_path}')
+
+
+def resolve_pages(pages: Iterable[Page], *, base_path: str) -> tuple[list[Page], list[Diagnostic]]:
+    """Give free pages their URLs and refuse ones that would hide a generated page."""
+    resolved: list[Page] = []
+    problems: list[Diagnostic] = []
+    seen: dict[str, str] = {}
+    for page in sorted(pages, key=lambda p: p.source):
+        if page.slug in RESERVED_PATHS or page.slug == "index":
+            problems.append(
+                error(page.source, f"the page name '{page.slug}' is used by the site itself; "
+                      "rename the file or set slug:", 1)
+            )
+            continue
+        if page.slug in seen:
+            problems.append(error(page.source, f"slug '{page.slug}' is already used by {seen[page.slug]}", 1))
+            continue
+        seen[page.slug] = page.source
+        html = rebase_links(page.html, base_path)
+        resolved.append(replace(page, url=f"{base_path}{page.slug}/", html=html))
+    return resolved, problems

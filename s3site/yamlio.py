@@ -1,0 +1,125 @@
+"""YAML reading that keeps line numbers and turns every failure into a message.
+
+The libyaml C loader is used when PyYAML was built with it. Besides the data,
+`load_yaml` returns where each key of the top-level mapping (and of nested
+mappings one level down) was written, so that errors found later can point
+at the right line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+try:
+    Loader: type = yaml.CSafeLoader
+except AttributeError:  # PyYAML built without libyaml
+    Loader = yaml.SafeLoader
+
+# An anchor in the text is rare in content files; only then do we pay for the
+# event scan that guards against alias bombs ("billion laughs").
+ANCHOR_RE = re.compile(r"(?:^|[\s\[{,:-])&[^\s]", re.MULTILINE)
+MAX_ALIASES = 100
+
+Position = tuple[int, int]
+
+
+@dataclass(slots=True)
+class YamlDocument:
+    """Parsed YAML and the (line, column) of its keys, both 1-based."""
+
+    data: Any
+    positions: dict[str, Position] = field(default_factory=dict)
+
+
+class YamlError(ValueError):
+    """The text is not valid YAML; line and column are 1-based, relative to the text."""
+
+    def __init__(self, message: str, line: int = 0, column: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+def load_yaml(text: str) -> YamlDocument:
+    """Parse one YAML document, or raise YamlError with a position."""
+    if "\t" in text:
+        _check_tabs(text)
+    if ANCHOR_RE.search(text):
+        _check_aliases(text)
+    loader = Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return YamlDocument(None)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        if mark is None:
+            raise YamlError(f"invalid YAML: {problem}") from None
+        raise YamlError(f"invalid YAML: {problem}", mark.line + 1, mark.column + 1) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise YamlError("invalid YAML: nested too deeply") from None
+    finally:
+        loader.dispose()
+    return YamlDocument(data, _positions(node))
+
+
+def _positions(node: yaml.Node) -> dict[str, Position]:
+    """Where each key was written: "title", "location.region" one level down, "3" for list items."""
+    positions: dict[str, Position] = {}
+    if isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value, 1):
+            positions[str(i)] = (item.start_mark.line + 1, item.start_mark.column + 1)
+        return positions
+    if not isinstance(node, yaml.MappingNode):
+        return positions
+    for key, value in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            continue
+        name = str(key.value)
+        positions[name] = (key.start_mark.line + 1, key.start_mark.column + 1)
+        if isinstance(value, yaml.MappingNode):
+            for sub_key, _ in value.value:
+                if isinstance(sub_key, yaml.ScalarNode):
+                    mark = sub_key.start_mark
+                    positions[f"{name}.{sub_key.value}"] = (mark.line + 1, mark.column + 1)
+        elif isinstance(value, yaml.SequenceNode):
+            for i, item in enumerate(value.value, 1):
+                mark = item.start_mark
+                positions[f"{name}.{i}"] = (mark.line + 1, mark.column + 1)
+    return positions
+
+
+def _check_tabs(text: str) -> None:
+    """YAML forbids tabs in indentation; say so plainly instead of libyaml's riddle."""
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.lstrip(" ")
+        if stripped.startswith("\t"):
+            column = len(line) - len(stripped) + 1
+            raise YamlError("a tab is used for indentation; YAML needs spaces", number, column)
+
+
+def _check_aliases(text: str) -> None:
+    """Refuse documents that use many aliases: a few are fine, a bomb is not."""
+    count = 0
+    try:
+        for event in yaml.parse(text, Loader=Loader):
+            if isinstance(event, yaml.AliasEvent):
+                count += 1
+                if count > MAX_ALIASES:
+                    mark = event.start_mark
+                    raise YamlError(
+                        f"more than {MAX_ALIASES} YAML aliases (*name); write the values out",
+                        mark.line + 1,
+                        mark.column + 1,
+                    )
+    except yaml.MarkedYAMLError:
+        return  # load_yaml reports the syntax error with its position
