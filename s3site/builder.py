@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jinja2
+
 from .config import Settings, read_settings
 from .content import Parsed, parse_page, parse_practice, parse_themes
 from .errors import Diagnostic, SiteError, error
@@ -21,7 +23,7 @@ from .model import Page, Practice, Site, Theme
 from .output import StagedOutput, check_output_folder, recover
 from .plan import Output, plan_outputs
 from .regions import RegionRegistry, load_registry
-from .render import Renderer, TemplateSet
+from .render import Renderer, TemplateSet, template_error
 from .resolve import resolve_pages, resolve_practices
 
 log = logging.getLogger(__name__)
@@ -201,6 +203,9 @@ def build(
         for item in outputs:
             staged.write(item.path, render_output(item, renderer))
         staged.commit()
+    except jinja2.TemplateError as exc:
+        staged.abort()
+        raise SiteError([template_error(exc, root)]) from None
     except BaseException:
         staged.abort()
         raise

@@ -293,6 +293,7 @@ PRACTICE_FIELDS: tuple[Field, ...] = (
     Field("summary", "text", "One or two sentences: what it is and why it matters.", required=True),
     Field("themes", "strings", "Theme ids from themes.yaml, at least one.", required=True),
     Field("location", "mapping", "Where it happens: country, region, city.", required=True),
+    Field("city", "optional_text", "The city or town, if it is local (or location.city)."),
     Field("main_institution", "text", "The organisation that runs it.", required=True),
     Field("leading_region", "optional_text", "The region that leads it: a NUTS code or a name."),
     Field("participating_regions", "strings", "Regions that take part: NUTS codes or names."),

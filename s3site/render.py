@@ -25,7 +25,9 @@ from typing import Any
 
 import jinja2
 
+from .errors import Diagnostic, error
 from .model import Practice, Site
+from .regions import TYPOLOGY_LABELS
 
 log = logging.getLogger(__name__)
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
@@ -119,11 +121,33 @@ class Renderer:
             absolute=lambda url: origin + url,
         )
         self.env.filters["iso"] = _iso
+        self.env.filters["region_term"] = lambda code: site.regions[code]
+        self.env.filters["type_label"] = lambda type_id: TYPOLOGY_LABELS.get(type_id, type_id)
         self.env.filters["jsonld"] = lambda practice: practice_jsonld(practice, site)
 
     def render(self, template: str, **context: Any) -> str:
         """Render one template with the shared globals and this page's context."""
         return self.env.get_template(template).render(**context)
+
+
+def template_error(exc: Exception, root: Path) -> Diagnostic:
+    """A template failure as a diagnostic naming the template file and line."""
+    filename, line = getattr(exc, "filename", None), getattr(exc, "lineno", None) or 0
+    if not filename:
+        # Jinja rewrites tracebacks so that template frames carry the
+        # template's file name and line; the innermost one is the culprit.
+        tb = exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename.endswith((".html", ".xml", ".txt", ".svg")):
+                filename, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
+            tb = tb.tb_next
+    where = str(filename or "templates")
+    try:
+        where = Path(where).resolve().relative_to(root).as_posix()
+    except ValueError:
+        pass
+    message = getattr(exc, "message", None) or str(exc)
+    return error(where, f"template error: {message}", line)
 
 
 def _iso(value: Any) -> str:
