@@ -25,6 +25,7 @@ from .plan import Output, plan_outputs
 from .regions import RegionRegistry, load_registry
 from .render import Renderer, TemplateSet, template_error
 from .resolve import resolve_pages, resolve_practices
+from .search import index_site
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class BuildResult:
     written: int = 0
     unchanged: int = 0
     seconds: float = 0.0
+    search_seconds: float = 0.0
     warnings: list[Diagnostic] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -199,9 +201,14 @@ def build(
     # Rendering can still fail (a broken template override); until commit()
     # nothing has touched the output folder.
     staged = StagedOutput(output)
+    search_seconds = 0.0
     try:
         for item in outputs:
             staged.write(item.path, render_output(item, renderer))
+        if site.settings.search:
+            # The index is made from the staged pages, so the swap below
+            # publishes pages and index together.
+            search_seconds = index_site(staged, site)
         staged.commit()
     except jinja2.TemplateError as exc:
         staged.abort()
@@ -216,6 +223,7 @@ def build(
         written=staged.written,
         unchanged=staged.unchanged,
         seconds=time.perf_counter() - started,
+        search_seconds=search_seconds,
         warnings=loaded.warnings,
     )
 

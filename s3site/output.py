@@ -73,6 +73,7 @@ class StagedOutput:
         (self.staging / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
         self.unchanged = 0
         self.written = 0
+        self.changed: list[str] = []  # paths whose bytes differ from the previous output
 
     def write(self, relative: str, data: bytes) -> None:
         """Write one file; reuse the previous one when its bytes are the same."""
@@ -90,6 +91,7 @@ class StagedOutput:
         with open(target, "wb") as handle:
             handle.write(data)
         self.written += 1
+        self.changed.append(relative)
 
     def copy(self, relative: str, source: Path) -> None:
         """Copy a static file, keeping the previous copy when it is the same."""
