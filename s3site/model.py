@@ -162,6 +162,17 @@ class Practice:
         return self.location_chain[0] if self.location_chain else None
 
     @property
+    def place(self) -> str:
+        """Where it is, for lists: "Lappi, Pohjois- ja Itä-Suomi, Finland" without repeats."""
+        names: list[str] = []
+        for region in reversed(self.location_chain):
+            if region.display_name not in names:
+                names.append(region.display_name)
+        if len(names) > 2:
+            names = [names[0], names[-1]]
+        return ", ".join(names)
+
+    @property
     def date(self) -> dt.date:
         """The date feeds and "latest" lists sort by."""
         return self.updated or self.published or self.start.first_day
@@ -237,7 +248,7 @@ class RegionTerm:
 
     @property
     def name(self) -> str:
-        return self.region.name
+        return self.region.display_name
 
     @property
     def count(self) -> int:

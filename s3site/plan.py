@@ -15,6 +15,7 @@ from typing import Any
 
 from . import opendata
 from .errors import Diagnostic, error
+from .mapsvg import MAP_CSS
 from .model import Site
 from .render import Meta, paginate
 
@@ -120,6 +121,8 @@ def plan_outputs(site: Site, *, static_root: Path | None = None) -> tuple[list[O
         if asset.is_file():
             outputs.append(Output("assets/" + asset.relative_to(PACKAGE_STATIC).as_posix(),
                                   "s3site assets", copy_from=asset))
+    if settings.map:
+        outputs.append(Output("assets/map.css", "s3site assets", make=lambda: MAP_CSS.encode()))
     if static_root is not None and static_root.is_dir():
         outputs.extend(_static_files(static_root))
 

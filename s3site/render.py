@@ -24,12 +24,19 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from .errors import Diagnostic, error
+from .mapsvg import render_legend, render_map
 from .model import Practice, Site
 from .regions import TYPOLOGY_LABELS
 
 log = logging.getLogger(__name__)
+
+# The language of official region names written in another script, by country
+# (Greek, Cyrillic), for the lang attribute screen readers rely on.
+NAME_LANGUAGES = {"EL": "el", "CY": "el", "BG": "bg", "UA": "uk", "RS": "sr", "MK": "mk",
+                  "ME": "sr", "BA": "bs"}
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -120,10 +127,30 @@ class Renderer:
             url=lambda path="": base + str(path).lstrip("/"),
             absolute=lambda url: origin + url,
         )
+        self.env.globals["europe_map"] = self._europe_map
+        self.env.globals["europe_map_legend"] = lambda: Markup(render_legend(self._country_counts()))
+        self.env.filters["name_lang"] = lambda country: NAME_LANGUAGES.get(country, country.lower())
         self.env.filters["iso"] = _iso
         self.env.filters["region_term"] = lambda code: site.regions[code]
         self.env.filters["type_label"] = lambda type_id: TYPOLOGY_LABELS.get(type_id, type_id)
         self.env.filters["jsonld"] = lambda practice: practice_jsonld(practice, site)
+
+    def _country_counts(self) -> dict[str, int]:
+        return {term.code: term.count for term in self.site.countries}
+
+    def _europe_map(self, map_id: str) -> Markup:
+        """The map of Europe, each country shaded by its practices and linked to its page."""
+        countries = self.site.countries
+        return Markup(
+            render_map(
+                self._country_counts(),
+                {term.code: term.url for term in countries},
+                {term.code: term.name for term in countries},
+                title="Map of Europe: practices by country",
+                id_prefix=map_id,
+                legend=False,
+            )
+        )
 
     def render(self, template: str, **context: Any) -> str:
         """Render one template with the shared globals and this page's context."""
