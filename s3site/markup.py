@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -16,12 +17,14 @@ import markdown
 import nh3
 
 from .model import Section
+from .typography import smarten
 
+# Smart quotes are not among these: typography.smarten() does them after
+# conversion, for both engines, at a fraction of the "smarty" extension's cost.
 MARKDOWN_EXTENSIONS = (
     "tables",
     "attr_list",
     "footnotes",
-    "smarty",
     "toc",
     "fenced_code",
     "def_list",
@@ -40,7 +43,7 @@ KNOWN_SECTIONS = {
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details",
-    "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr",
+    "dfn", "div", "dl", "dt", "em", "section", "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr",
     "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span",
     "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time",
     "tr", "u", "ul", "var",
@@ -58,7 +61,10 @@ ALLOWED_ATTRIBUTES = {
 URL_SCHEMES = {"http", "https", "mailto"}
 
 H2_RE = re.compile(r'<h2(?: id="([^"]*)")?[^>]*>(.*?)</h2>\s*', re.DOTALL)
-FOOTNOTES_RE = re.compile(r'<div class="footnote">.*</div>\s*$', re.DOTALL)
+FOOTNOTES_RE = re.compile(
+    r'(?:<div class="footnote">.*</div>|<hr class="footnotes-sep">\s*<section class="footnotes">.*</section>)\s*$',
+    re.DOTALL,
+)
 TAG_RE = re.compile(r"<[^>]+>")
 IMG_RE = re.compile(r"<img(?![^>]*\bloading=)")
 
@@ -74,22 +80,51 @@ class RenderedBody:
     text: str  # plain text of everything, for search and summaries
 
 
+ENGINES = ("python-markdown", "markdown-it")
+
+
 @cache
-def _converter() -> markdown.Markdown:
+def _python_markdown() -> markdown.Markdown:
     # One instance per process, reset between documents: building one costs
     # more than converting a typical practice.
     return markdown.Markdown(
         extensions=list(MARKDOWN_EXTENSIONS),
-        extension_configs={"toc": {"permalink": False}, "smarty": {"smart_angled_quotes": False}},
+        extension_configs={"toc": {"permalink": False}},
         output_format="html",
     )
 
 
-def to_html(text: str, *, trust_html: bool = False) -> str:
+@cache
+def _markdown_it() -> Callable[[str], str]:
+    # Imported here: sites on the default engine never pay for loading it.
+    from markdown.extensions.toc import slugify
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.anchors import anchors_plugin
+    from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
+    from mdit_py_plugins.deflist import deflist_plugin
+    from mdit_py_plugins.footnote import footnote_plugin
+
+    parser = (
+        MarkdownIt("commonmark", {"html": True})
+        .enable("table")
+        .use(footnote_plugin)
+        .use(attrs_plugin)
+        .use(attrs_block_plugin)
+        .use(deflist_plugin)
+        .use(anchors_plugin, max_level=6, slug_func=lambda text: slugify(text, "-"))
+    )
+    return parser.render
+
+
+def to_html(text: str, *, trust_html: bool = False, engine: str = "python-markdown") -> str:
     """Convert Markdown to HTML, sanitised unless the site trusts raw HTML."""
-    converter = _converter()
-    converter.reset()
-    result = converter.convert(text)
+    if engine == "markdown-it":
+        result = _markdown_it()(text)
+    else:
+        converter = _python_markdown()
+        converter.reset()
+        result = converter.convert(text)
+    result = smarten(result)
     return result if trust_html else sanitise(result)
 
 
@@ -112,9 +147,9 @@ def plain_text(fragment: str) -> str:
     return " ".join(html.unescape(TAG_RE.sub(" ", fragment)).split())
 
 
-def split_body(body: str, *, trust_html: bool = False) -> RenderedBody:
+def split_body(body: str, *, trust_html: bool = False, engine: str = "python-markdown") -> RenderedBody:
     """Render a practice body and cut it at second-level headings."""
-    rendered = to_html(body, trust_html=trust_html)
+    rendered = to_html(body, trust_html=trust_html, engine=engine)
     footnotes = ""
     match = FOOTNOTES_RE.search(rendered)
     if match:
