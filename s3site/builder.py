@@ -1,7 +1,10 @@
 """The build, stage by stage: settings, files, parse, resolve, index, render, write.
 
 Everything is read and checked before anything is written: a build with
-errors writes nothing and leaves the previous output as it was.
+errors writes nothing and leaves the previous output as it was. Parsing and
+rendering are pure, so both are cached (by content) and split across
+processes; a page whose inputs did not change is taken from the previous
+output instead of being rendered again.
 """
 
 from __future__ import annotations
@@ -10,17 +13,28 @@ import datetime as dt
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import jinja2
 
+from .cache import CACHE_DIR, CODE_SALT, OutputManifest, ParseCache, digest
 from .config import Settings, read_settings
 from .content import Parsed, parse_page, parse_practice, parse_themes
 from .errors import Diagnostic, SiteError, error
+from .fingerprint import Fingerprinter, global_key
 from .indexes import build_site
 from .model import Page, Practice, Site, Theme
-from .output import StagedOutput, check_output_folder, recover
+from .output import (
+    StagedOutput,
+    build_id_of,
+    check_output_folder,
+    previous_build_id,
+    recover,
+    spare_folder,
+)
+from .parallel import default_workers, map_chunks
 from .plan import Output, plan_outputs
 from .regions import RegionRegistry, load_registry
 from .render import Renderer, TemplateSet, template_error
@@ -36,19 +50,26 @@ PRACTICE_SUFFIXES = (".md", ".markdown", ".yaml", ".yml")
 class BuildResult:
     """What a build did, for the one-line summary."""
 
-    site: Site
+    site: Site | None  # None when nothing had changed and nothing was loaded
+    practices: int = 0
     pages: int = 0
     files: int = 0
     written: int = 0
     unchanged: int = 0
+    rendered: int = 0
     seconds: float = 0.0
     search_seconds: float = 0.0
     warnings: list[Diagnostic] = field(default_factory=list)
+    up_to_date: bool = False
 
     def summary(self) -> str:
+        if self.up_to_date:
+            return (f"Up to date: {self.practices} practices, {self.files} files; "
+                    f"nothing changed since the last build ({self.seconds:.2f} s)")
+        search = f", search {self.search_seconds:.2f} s" if self.search_seconds else ""
         return (
-            f"Built {len(self.site.practices)} practices: {self.pages} pages, {self.files} files "
-            f"({self.written} written, {self.unchanged} unchanged) in {self.seconds:.2f} s"
+            f"Built {self.practices} practices: {self.pages} pages, {self.files} files "
+            f"({self.written} written, {self.unchanged} unchanged) in {self.seconds:.2f} s{search}"
         )
 
 
@@ -59,6 +80,8 @@ class Loaded:
     root: Path
     site: Site
     warnings: list[Diagnostic]
+    registry: RegionRegistry
+    themes_digest: str
 
 
 def build_date() -> dt.date:
@@ -75,8 +98,11 @@ def load(
     base_url: str | None = None,
     strict: bool = False,
     drafts: bool = False,
+    cache: ParseCache | None = None,
+    workers: int = 1,
 ) -> Loaded:
     """Read and check the whole site; raise SiteError listing every problem."""
+    cache = cache or ParseCache(None)
     problems: list[Diagnostic] = []
     settings, found = read_settings(root, base_url=base_url)
     problems += found
@@ -84,20 +110,35 @@ def load(
     themes_parsed = _parse_file(root, "content/themes.yaml", parse_themes, required=True)
     problems += themes_parsed.diagnostics
     themes: tuple[Theme, ...] = themes_parsed.model or ()
+    themes_path = root / "content" / "themes.yaml"
+    themes_digest = digest(themes_path.read_bytes()) if themes_path.is_file() else ""
 
     registry, found = _registry(root)
     problems += found
 
     trust_html = settings.trust_html if settings else False
+    engine = settings.markdown if settings else "python-markdown"
+    salt = digest(CODE_SALT, str(trust_html), engine)
+
+    def parse_practices(sources: Sequence[str]) -> list[tuple[str, Parsed]]:
+        return [
+            (s, _with_digest(parse_practice(s, data, trust_html=trust_html, engine=engine), key))
+            for s, data, key in _read(root, sources, salt)
+        ]
+
+    def parse_pages(sources: Sequence[str]) -> list[tuple[str, Parsed]]:
+        return [
+            (s, _with_digest(parse_page(s, data, trust_html=trust_html, engine=engine), key))
+            for s, data, key in _read(root, sources, salt)
+        ]
+
     practices: list[Practice] = []
-    for source in practice_sources(root):
-        parsed = parse_practice(source, (root / source).read_bytes(), trust_html=trust_html)
+    for parsed in _parse_all(root, practice_sources(root), parse_practices, cache, salt, workers):
         problems += parsed.diagnostics
         if parsed.model is not None:
             practices.append(parsed.model)
     pages: list[Page] = []
-    for source in page_sources(root):
-        parsed = parse_page(source, (root / source).read_bytes(), trust_html=trust_html)
+    for parsed in _parse_all(root, page_sources(root), parse_pages, cache, salt, workers):
         problems += parsed.diagnostics
         if parsed.model is not None:
             pages.append(parsed.model)
@@ -120,7 +161,49 @@ def load(
     if errors or settings is None:
         raise SiteError(problems)
     site = build_site(settings, practices, pages, themes, registry, build_date=today)
-    return Loaded(root, site, [d for d in problems if d.severity == "warning"])
+    warnings = [d for d in problems if d.severity == "warning"]
+    return Loaded(root, site, warnings, registry, themes_digest)
+
+
+def _read(root: Path, sources: Sequence[str], salt: str) -> list[tuple[str, bytes, str]]:
+    """Each file's bytes and its cache key: its path, its content and what parses it."""
+    items = []
+    for source in sources:
+        data = (root / source).read_bytes()
+        items.append((source, data, digest(salt, source, data)))
+    return items
+
+
+def _with_digest(parsed: Parsed, key: str) -> Parsed:
+    if parsed.model is None:
+        return parsed
+    return Parsed(replace(parsed.model, digest=key), parsed.diagnostics)
+
+
+def _parse_all(
+    root: Path,
+    sources: list[str],
+    parse: Callable[[Sequence[str]], list[tuple[str, Parsed]]],
+    cache: ParseCache,
+    salt: str,
+    workers: int,
+) -> list[Parsed]:
+    """Parse files, taking unchanged ones from the cache, the rest across workers."""
+    results: dict[str, Parsed] = {}
+    missing: list[str] = []
+    keys: dict[str, str] = {}
+    for source, _, key in _read(root, sources, salt):
+        keys[source] = key
+        cached = cache.get(key)
+        if isinstance(cached, Parsed):
+            results[source] = cached
+        else:
+            missing.append(source)
+    for chunk in map_chunks(parse, missing, workers=workers):
+        for source, parsed in chunk:
+            results[source] = parsed
+            cache.put(keys[source], parsed)
+    return [results[source] for source in sources]
 
 
 def _registry(root: Path) -> tuple[RegionRegistry, list[Diagnostic]]:
@@ -175,6 +258,29 @@ def render_output(output: Output, renderer: Renderer) -> bytes:
     return renderer.render(output.template, **output.context).encode()
 
 
+def input_digest(root: Path, output: Path, options: Sequence[str]) -> str:
+    """Everything a build reads, as one digest: equal digests mean equal output."""
+    parts = [CODE_SALT, str(output), str(build_date()), *options]
+    for folder in ("content", "templates"):
+        base = root / folder
+        if not base.is_dir():
+            continue
+        for directory, subdirs, files in os.walk(base):
+            subdirs.sort()
+            for name in sorted(files):
+                path = os.path.join(directory, name)
+                relative = os.path.relpath(path, root)
+                if relative.startswith(os.path.join("content", "static") + os.sep):
+                    # Static files can be large; they are only copied, so their
+                    # size and time are enough to notice a change.
+                    stat = os.stat(path)
+                    parts.append(f"{relative}:{stat.st_size}:{stat.st_mtime_ns}")
+                else:
+                    with open(path, "rb") as handle:
+                        parts.append(f"{relative}:{digest(handle.read())}")
+    return digest(*parts)
+
+
 def build(
     root: Path,
     *,
@@ -182,46 +288,82 @@ def build(
     base_url: str | None = None,
     strict: bool = False,
     drafts: bool = False,
+    workers: int | None = None,
+    use_cache: bool = True,
 ) -> BuildResult:
     """Perform a full site build."""
     started = time.perf_counter()
     root = root.resolve()
     output = (output or root / "output").resolve()
+    workers = workers or default_workers()
     check_output_folder(output, site_root=root)
     recover(output)
-    loaded = load(root, base_url=base_url, strict=strict, drafts=drafts)
-    site = loaded.site
+    cache_folder = root / CACHE_DIR if use_cache else None
+    manifest = OutputManifest(cache_folder)
+    published_id = previous_build_id(output)
+    inputs = input_digest(root, output, [repr(base_url), repr(strict), repr(drafts)])
+    if published_id and manifest.inputs_for(published_id) == inputs:
+        # Nothing the build reads has changed since the published build.
+        return BuildResult(site=None, practices=manifest.builds[published_id].get("practices", 0),
+                           files=len(manifest.keys_for(published_id) or {}),
+                           unchanged=len(manifest.keys_for(published_id) or {}),
+                           seconds=time.perf_counter() - started, up_to_date=True)
 
+    loaded = load(root, base_url=base_url, strict=strict, drafts=drafts,
+                  cache=ParseCache(cache_folder), workers=workers)
+    site = loaded.site
     outputs, clashes = plan_outputs(site, static_root=root / "content" / "static")
     if clashes:
         raise SiteError(clashes + loaded.warnings)
     templates = TemplateSet(root / "templates")
     renderer = Renderer(site, templates)
+    fingerprints = Fingerprinter(
+        site, templates, global_key(site, templates, [loaded.registry.fingerprint, loaded.themes_digest])
+    )
+    keys = {item.path: fingerprints.key(item) for item in outputs}
+    build_id = digest(*(f"{path}={key}" for path, key in sorted(keys.items())))
 
     # Rendering can still fail (a broken template override); until commit()
     # nothing has touched the output folder.
-    staged = StagedOutput(output)
+    spare_id = build_id_of(spare_folder(output))
+    staged = StagedOutput(output, manifest.keys_for(published_id), manifest.keys_for(spare_id))
     search_seconds = 0.0
     try:
-        for item in outputs:
-            staged.write(item.path, render_output(item, renderer))
+        to_render = [i for i, item in enumerate(outputs) if not staged.keep(item.path, keys[item.path])]
+        staged.prepare_folders(outputs[i].path for i in to_render)
+
+        def render_chunk(indices: Sequence[int]) -> tuple[int, int, list[str]]:
+            before = (staged.written, staged.unchanged, len(staged.changed))
+            for i in indices:
+                staged.write(outputs[i].path, render_output(outputs[i], renderer))
+            return (staged.written - before[0], staged.unchanged - before[1], staged.changed[before[2]:])
+
+        results = map_chunks(render_chunk, to_render, workers=workers)
+        if len(results) > 1:  # done in worker processes: add up what they did
+            staged.written = sum(r[0] for r in results)
+            staged.unchanged += sum(r[1] for r in results)
+            staged.changed = sorted(path for r in results for path in r[2])
+        staged.remove_stale(keys)
         if site.settings.search:
             # The index is made from the staged pages, so the swap below
             # publishes pages and index together.
             search_seconds = index_site(staged, site)
-        staged.commit()
+        staged.commit(build_id)
     except jinja2.TemplateError as exc:
         staged.abort()
         raise SiteError([template_error(exc, root)]) from None
     except BaseException:
         staged.abort()
         raise
+    manifest.save(build_id, keys, inputs, keep=published_id, practices=len(site.practices))
     return BuildResult(
         site=site,
+        practices=len(site.practices),
         pages=sum(1 for o in outputs if o.path.endswith(".html")),
         files=len(outputs),
         written=staged.written,
         unchanged=staged.unchanged,
+        rendered=len(to_render),
         seconds=time.perf_counter() - started,
         search_seconds=search_seconds,
         warnings=loaded.warnings,
@@ -230,7 +372,8 @@ def build(
 
 def check(root: Path, *, strict: bool = False, drafts: bool = False) -> Loaded:
     """Validate the site without writing anything."""
-    loaded = load(root.resolve(), strict=strict, drafts=drafts)
+    root = root.resolve()
+    loaded = load(root, strict=strict, drafts=drafts, workers=default_workers())
     _, clashes = plan_outputs(loaded.site, static_root=root / "content" / "static")
     if clashes:
         raise SiteError(clashes + loaded.warnings)

@@ -65,7 +65,9 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
-def parse_practice(source: str, data: bytes, *, trust_html: bool = False) -> Parsed:
+def parse_practice(
+    source: str, data: bytes, *, trust_html: bool = False, engine: str = "python-markdown"
+) -> Parsed:
     """Parse one practice file, Markdown with front matter or pure YAML."""
     text, problems = decode(source, data)
     if text is None:
@@ -103,7 +105,7 @@ def parse_practice(source: str, data: bytes, *, trust_html: bool = False) -> Par
     if is_yaml:
         body = _yaml_body(document.data)
         body_line = 1
-    rendered = split_body(body, trust_html=trust_html)
+    rendered = split_body(body, trust_html=trust_html, engine=engine)
     if not rendered.description and "description" not in reader.failed:
         where = "under 'description'" if is_yaml else "after the front matter"
         problems.append(
@@ -144,7 +146,7 @@ def parse_practice(source: str, data: bytes, *, trust_html: bool = False) -> Par
         updated=values.get("updated"),
         implementation_level=values.get("implementation_level") or "",
         project=values.get("project"),
-        expert_opinion_html=to_html(expert, trust_html=trust_html) if expert else "",
+        expert_opinion_html=to_html(expert, trust_html=trust_html, engine=engine) if expert else "",
         image=values.get("image"),
         attachments=values.get("attachments") or (),
         aliases=values.get("aliases") or (),
@@ -175,7 +177,9 @@ def _yaml_body(data: dict[str, Any]) -> str:
     return "\n\n".join(p for p in parts if isinstance(p, str))
 
 
-def parse_page(source: str, data: bytes, *, trust_html: bool = False) -> Parsed:
+def parse_page(
+    source: str, data: bytes, *, trust_html: bool = False, engine: str = "python-markdown"
+) -> Parsed:
     """Parse a free page: optional front matter with a title, then Markdown."""
     text, problems = decode(source, data)
     if text is None:
@@ -206,7 +210,7 @@ def parse_page(source: str, data: bytes, *, trust_html: bool = False) -> Parsed:
         source=source,
         slug=values.get("slug") or slugify(PurePosixPath(source).stem),
         title=values["title"],
-        html=to_html(body, trust_html=trust_html),
+        html=to_html(body, trust_html=trust_html, engine=engine),
         description=values.get("description") or "",
         draft=bool(values.get("draft")),
         menu=values.get("menu") or 0,

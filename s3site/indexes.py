@@ -8,6 +8,7 @@ practices in a fixed order; templates never group or sort on their own.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
@@ -138,37 +139,34 @@ def with_related(practices: tuple[Practice, ...], count: int) -> Iterable[Practi
     if count <= 0:
         yield from practices
         return
-    by_region: dict[str, list[Practice]] = defaultdict(list)
-    by_country_theme: dict[tuple[str, str], list[Practice]] = defaultdict(list)
-    by_theme: dict[str, list[Practice]] = defaultdict(list)
-    for practice in practices:
+    themes = [frozenset(p.themes) for p in practices]
+    places = [frozenset(r.code for r in p.location_chain) for p in practices]
+    order = [(p.title.casefold(), p.slug) for p in practices]
+    by_region: dict[str, list[int]] = defaultdict(list)
+    by_country_theme: dict[tuple[str, str], list[int]] = defaultdict(list)
+    by_theme: dict[str, list[int]] = defaultdict(list)
+    for i, practice in enumerate(practices):
         chain = practice.location_chain
         if len(chain) > 1:
-            by_region[chain[min(2, len(chain) - 1)].code].append(practice)
+            by_region[chain[min(2, len(chain) - 1)].code].append(i)
         for theme in practice.themes:
-            by_country_theme[(chain[0].code, theme)].append(practice)
-            by_theme[theme].append(practice)
-    window = count * 4
-    for practice in practices:
+            by_country_theme[(chain[0].code, theme)].append(i)
+            by_theme[theme].append(i)
+    window = count * 3
+    for i, practice in enumerate(practices):
         chain = practice.location_chain
-        candidates: dict[str, Practice] = {}
+        candidates: set[int] = set()
         if len(chain) > 1:
-            for other in by_region[chain[min(2, len(chain) - 1)].code][: window * 2]:
-                candidates[other.slug] = other
+            candidates.update(by_region[chain[min(2, len(chain) - 1)].code][: window * 2])
         for theme in practice.themes:
-            for other in by_country_theme[(chain[0].code, theme)][:window]:
-                candidates[other.slug] = other
-            for other in by_theme[theme][:window]:
-                candidates[other.slug] = other
-        candidates.pop(practice.slug, None)
-        own_themes = set(practice.themes)
-        own_places = {r.code for r in chain}
-
-        def score(other: Practice, own_themes: set[str] = own_themes, own_places: set[str] = own_places) -> tuple:
-            shared_themes = len(own_themes.intersection(other.themes))
-            shared_places = len(own_places.intersection(r.code for r in other.location_chain))
-            return (-(2 * shared_themes + shared_places), other.title.casefold(), other.slug)
-
-        best = sorted((c for c in candidates.values() if set(c.themes) & own_themes or
-                       own_places & {r.code for r in c.location_chain}), key=score)[:count]
-        yield replace(practice, related=tuple(best))
+            candidates.update(by_country_theme[(chain[0].code, theme)][:window])
+            candidates.update(by_theme[theme][:window])
+        candidates.discard(i)
+        own_themes, own_places = themes[i], places[i]
+        scored = []
+        for j in candidates:
+            shared = 2 * len(own_themes & themes[j]) + len(own_places & places[j])
+            if shared:
+                scored.append((-shared, order[j], j))
+        best = heapq.nsmallest(count, scored)
+        yield replace(practice, related=tuple(practices[j] for *_, j in best))

@@ -147,6 +147,8 @@ class Practice:
     # found after parsing (unknown theme, unknown region).
     positions: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)
 
+    digest: str = field(default="", compare=False)  # of the source file and what parsed it
+
     # Derived by resolve.py.
     status: str = ""  # "ongoing" or "completed"
     url: str = ""  # root-relative, with the base path: "/practices/foo/"
@@ -204,6 +206,7 @@ class Page:
     draft: bool = False
     menu: int = 0  # position in the header menu; 0: not in the menu
     url: str = ""
+    digest: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,14 @@
-"""Writing the site: into a fresh folder, swapped in only when complete.
+"""Writing the site: into a second folder, swapped in only when complete.
 
 The output folder belongs to s3site alone. A marker file says so; a folder
-without it is never cleaned or replaced. A build writes into a sibling
-staging folder and exchanges it with the output folder at the very end, so a
-failed or killed build leaves the previous site exactly as it was. Files
-whose bytes did not change are hard-linked from the previous output, so they
-keep their modification times and upload tools see no change.
+without it is never cleaned or replaced. A build brings a sibling "spare"
+folder up to date and then exchanges it with the output folder in one
+rename, so a failed or killed build leaves the published site exactly as it
+was. The folder swapped out becomes the next build's spare: only the files
+that changed since it was current are written again, so a small edit costs a
+few file operations, not a copy of the whole site. Files whose bytes did not
+change are hard links to the published ones, so they keep their modification
+times and upload tools see no change.
 """
 
 from __future__ import annotations
@@ -15,13 +18,15 @@ import ctypes.util
 import errno
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import SiteError, error
 
 MARKER = ".s3site-output"
 MARKER_TEXT = "This folder is written by s3site. Anything in it is replaced on every build.\n"
-STAGING_SUFFIX = ".s3site-staging"
+STAGING_SUFFIX = ".s3site-staging"  # a fresh folder, when there is no usable spare
+SPARE_SUFFIX = ".s3site-spare"
 RETIRED_SUFFIX = ".s3site-retired"
 
 
@@ -36,8 +41,10 @@ def check_output_folder(output: Path, *, site_root: Path) -> None:
         reason = "it is the site root, the content folder, the home folder or /"
     elif output in root.parents or output in content.parents:
         reason = "it contains the site itself"
-    elif content in output.parents or output == content:
+    elif content in output.parents:
         reason = "it is inside the content folder"
+    elif (root / "templates").resolve() in (output, *output.parents):
+        reason = "it is inside the templates folder"
     elif output.exists() and not output.is_dir():
         reason = "it is a file, not a folder"
     elif output.is_dir() and any(output.iterdir()) and not (output / MARKER).is_file():
@@ -46,46 +53,137 @@ def check_output_folder(output: Path, *, site_root: Path) -> None:
         raise SiteError([error(str(output), f"refusing to write the site here: {reason}")])
 
 
+def spare_folder(output: Path) -> Path:
+    return output.parent / f".{output.name}{SPARE_SUFFIX}"
+
+
+def build_id_of(folder: Path) -> str | None:
+    """The build id recorded in a folder's marker: None if it is not a complete build."""
+    try:
+        text = (folder / MARKER).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    for line in text.splitlines():
+        if line.startswith("build: "):
+            return line.removeprefix("build: ").strip() or None
+    return None
+
+
+def previous_build_id(output: Path) -> str | None:
+    """The build id of the published output folder."""
+    return build_id_of(output)
+
+
+def _ours(folder: Path) -> bool:
+    return (folder / MARKER).is_file()
+
+
 def recover(output: Path) -> None:
     """Put back a site left aside by a build killed mid-swap, and clear leftovers."""
     parent = output.parent
     if not parent.is_dir():
         return
     retired = sorted(parent.glob(f"{output.name}{RETIRED_SUFFIX}-*"))
-    if not output.exists() and retired and (retired[-1] / MARKER).is_file():
+    if not output.exists() and retired and build_id_of(retired[-1]):
         retired[-1].rename(output)
         retired = retired[:-1]
     for leftover in retired + sorted(parent.glob(f"{output.name}{STAGING_SUFFIX}-*")):
-        if (leftover / MARKER).is_file() or not any(leftover.iterdir()):
+        if _ours(leftover) or not any(leftover.iterdir()):
             shutil.rmtree(leftover, ignore_errors=True)
+    spare = spare_folder(output)
+    if spare.exists() and not build_id_of(spare):
+        # A build was killed while updating it: its files cannot be trusted.
+        shutil.rmtree(spare, ignore_errors=True)
 
 
 class StagedOutput:
-    """A staging folder that becomes the output folder on commit()."""
+    """The folder a build writes into; it becomes the output folder on commit().
 
-    def __init__(self, output: Path) -> None:
+    `output_keys` and `spare_keys` are the keys (see fingerprint.py) of the
+    files in the published folder and in the spare, from the build cache;
+    a file whose key matches needs no rendering.
+    """
+
+    def __init__(
+        self,
+        output: Path,
+        output_keys: dict[str, str] | None = None,
+        spare_keys: dict[str, str] | None = None,
+    ) -> None:
         self.output = output
-        self.previous = output if (output / MARKER).is_file() else None
-        self.staging = output.parent / f"{output.name}{STAGING_SUFFIX}-{os.getpid()}"
-        if self.staging.exists():
-            shutil.rmtree(self.staging)
-        self.staging.mkdir(parents=True)
+        self.previous = output if _ours(output) else None
+        self.output_keys = output_keys or {}
+        spare = spare_folder(output)
+        if spare_keys is not None and build_id_of(spare):
+            self.staging = spare
+            self.spare_keys = spare_keys
+        else:
+            if spare.exists():
+                shutil.rmtree(spare)
+            self.staging = output.parent / f"{output.name}{STAGING_SUFFIX}-{os.getpid()}"
+            if self.staging.exists():
+                shutil.rmtree(self.staging)
+            self.staging.mkdir(parents=True)
+            self.spare_keys = {}
+        # From here on the folder is being changed: a marker without a build
+        # id tells a later build not to trust it if this one is killed.
         (self.staging / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+        self._root = str(self.staging)
+        self._previous_root = str(self.previous) if self.previous else ""
+        self._folders: set[str] = {""}
         self.unchanged = 0
         self.written = 0
-        self.changed: list[str] = []  # paths whose bytes differ from the previous output
+        self.changed: list[str] = []  # paths whose bytes differ from the published output
+
+    def _folder_for(self, relative: str) -> None:
+        folder = relative.rpartition("/")[0]
+        if folder not in self._folders:
+            os.makedirs(f"{self._root}/{folder}", exist_ok=True)
+            self._folders.add(folder)
+
+    def prepare_folders(self, paths: Iterable[str]) -> None:
+        """Make the folders of files about to be written (before work is split)."""
+        for relative in paths:
+            self._folder_for(relative)
+
+    def keep(self, relative: str, key: str) -> bool:
+        """Keep a file whose key did not change: already here, or linked from the output."""
+        if self.spare_keys.get(relative) == key:
+            self.unchanged += 1
+            return True
+        if self.output_keys.get(relative) != key or not self._previous_root:
+            return False
+        self._folder_for(relative)
+        target = f"{self._root}/{relative}"
+        try:
+            if relative in self.spare_keys:
+                os.unlink(target)
+            os.link(f"{self._previous_root}/{relative}", target)
+        except OSError:
+            return False
+        self.unchanged += 1
+        return True
 
     def write(self, relative: str, data: bytes) -> None:
-        """Write one file; reuse the previous one when its bytes are the same."""
-        target = self.staging / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if self.previous is not None:
-            old = self.previous / relative
+        """Write one file; link the published one instead when its bytes are the same."""
+        self._folder_for(relative)
+        target = f"{self._root}/{relative}"
+        if relative in self.spare_keys:
+            # Never write into the old file: it may be the published file's inode.
             try:
-                if old.stat().st_size == len(data) and old.read_bytes() == data:
-                    os.link(old, target)
-                    self.unchanged += 1
-                    return
+                os.unlink(target)
+            except FileNotFoundError:
+                pass
+        if self._previous_root:
+            old = f"{self._previous_root}/{relative}"
+            try:
+                if os.stat(old).st_size == len(data):
+                    with open(old, "rb") as handle:
+                        same = handle.read() == data
+                    if same:
+                        os.link(old, target)
+                        self.unchanged += 1
+                        return
             except OSError:
                 pass
         with open(target, "wb") as handle:
@@ -93,25 +191,53 @@ class StagedOutput:
         self.written += 1
         self.changed.append(relative)
 
-    def copy(self, relative: str, source: Path) -> None:
-        """Copy a static file, keeping the previous copy when it is the same."""
-        self.write(relative, source.read_bytes())
+    def remove_stale(self, planned: Iterable[str]) -> None:
+        """Delete files of the spare that this build no longer has, and emptied folders."""
+        wanted = set(planned)
+        folders = set()
+        for relative in self.spare_keys:
+            if relative not in wanted:
+                try:
+                    os.unlink(f"{self._root}/{relative}")
+                except FileNotFoundError:
+                    pass
+                folders.add(relative.rpartition("/")[0])
+        # Deepest first, so that a folder emptied by removing its child goes too.
+        for folder in sorted(folders, key=lambda f: f.count("/"), reverse=True):
+            while folder:
+                try:
+                    os.rmdir(f"{self._root}/{folder}")
+                except OSError:
+                    break
+                folder = folder.rpartition("/")[0]
 
-    def commit(self) -> None:
-        """Make the staging folder the output folder, in one step where the OS allows."""
-        if self.output.exists():
-            if _exchange(self.staging, self.output):
-                shutil.rmtree(self.staging)
-                return
-            retired = self.output.parent / f"{self.output.name}{RETIRED_SUFFIX}-{os.getpid()}"
-            self.output.rename(retired)
+    def commit(self, build_id: str) -> None:
+        """Make the staging folder the output folder; keep the old one as the spare."""
+        (self.staging / MARKER).write_text(f"{MARKER_TEXT}build: {build_id}\n", encoding="utf-8")
+        spare = spare_folder(self.output)
+        if not self.output.exists():
             self.staging.rename(self.output)
-            shutil.rmtree(retired)
-        else:
-            self.staging.rename(self.output)
+            return
+        if _exchange(self.staging, self.output):
+            if self.staging != spare:
+                if spare.exists():
+                    shutil.rmtree(spare)
+                self.staging.rename(spare)
+            return
+        # No atomic exchange here (another OS or file system): two renames,
+        # with recover() putting the old site back if killed in between.
+        retired = self.output.parent / f"{self.output.name}{RETIRED_SUFFIX}-{os.getpid()}"
+        self.output.rename(retired)
+        self.staging.rename(self.output)
+        if spare.exists():
+            shutil.rmtree(spare)
+        retired.rename(spare)
 
     def abort(self) -> None:
-        """Drop the staging folder; the output folder is untouched."""
+        """Give up this build; the output folder is untouched."""
+        if self.staging.name.startswith(f".{self.output.name}{SPARE_SUFFIX}"):
+            # The spare is half-updated: without a build id it is not trusted again.
+            return
         shutil.rmtree(self.staging, ignore_errors=True)
 
 
@@ -129,6 +255,6 @@ def _exchange(a: Path, b: Path) -> bool:
     result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
     if result == 0:
         return True
-    if ctypes.get_errno() in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+    if ctypes.get_errno() in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EXDEV):
         return False
     raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()), str(b))

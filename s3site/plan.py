@@ -33,6 +33,7 @@ class Output:
     make: Callable[[], bytes] | None = None
     copy_from: Path | None = None
     in_sitemap: bool = False  # an HTML page readers and search engines should find
+    site_wide: bool = False  # shows every practice: made again whenever any changes
 
 
 def _html(url_path: str) -> str:
@@ -72,7 +73,7 @@ def plan_outputs(site: Site, *, static_root: Path | None = None) -> tuple[list[O
         page(practice.url, "practice.html", practice.source, meta, practice=practice)
         outputs.append(
             Output(_site_path(site, practice.url) + "index.json", practice.source,
-                   make=lambda p=practice: opendata.practice_json(p, site))
+                   context={"practice": practice}, make=lambda p=practice: opendata.practice_json(p, site))
         )
         for alias in practice.aliases:
             outputs.append(
@@ -108,17 +109,23 @@ def plan_outputs(site: Site, *, static_root: Path | None = None) -> tuple[list[O
         page(free_page.url, "page.html", free_page.source,
              Meta(free_page.title, free_page.url, "page", free_page.description), page=free_page)
 
+    if settings.search:
+        page(f"{base}search/", "search.html", "search page",
+             Meta("Search", f"{base}search/", "search", "Search the practices by word, theme, "
+                  "country, region, status and start year."), sitemap=False)
     page(f"{base}404.html", "404.html", "not-found page",
          Meta("Page not found", f"{base}404.html", "404", noindex=True), sitemap=False)
     outputs.append(Output("feed.xml", "site feed", "feed.xml",
                           {"title": settings.title, "url": base,
                            "practices": site.practices[: settings.feed_items]}))
-    outputs.append(Output("practices.json", "open data", make=lambda: opendata.practices_json(site)))
-    outputs.append(Output("practices.csv", "open data", make=lambda: opendata.practices_csv(site)))
+    outputs.append(Output("practices.json", "open data", make=lambda: opendata.practices_json(site),
+                          site_wide=True))
+    outputs.append(Output("practices.csv", "open data", make=lambda: opendata.practices_csv(site),
+                          site_wide=True))
     outputs.append(Output("robots.txt", "robots.txt", "robots.txt", {}))
 
     for asset in sorted(PACKAGE_STATIC.rglob("*")):
-        if asset.is_file():
+        if asset.is_file() and (settings.search or asset.name != "search.js"):
             outputs.append(Output("assets/" + asset.relative_to(PACKAGE_STATIC).as_posix(),
                                   "s3site assets", copy_from=asset))
     if settings.map:

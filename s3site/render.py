@@ -87,13 +87,14 @@ class TemplateSet:
 
     site_templates: Path | None
     environment: jinja2.Environment = field(init=False)
+    search_path: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
-        search_path = [str(PACKAGE_TEMPLATES)]
+        self.search_path = [str(PACKAGE_TEMPLATES)]
         if self.site_templates and self.site_templates.is_dir():
-            search_path.insert(0, str(self.site_templates))
+            self.search_path.insert(0, str(self.site_templates))
         self.environment = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(search_path),
+            loader=jinja2.FileSystemLoader(self.search_path),
             autoescape=jinja2.select_autoescape(["html", "xml", "svg"], default_for_string=True),
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,

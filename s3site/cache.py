@@ -1,0 +1,158 @@
+"""The build cache: parsed files and the keys of written outputs, on disk.
+
+It lives in ROOT/.s3site-cache/ and is always safe to delete. Every entry is
+keyed by everything that can change its result, so a stale entry is never
+found rather than found and trusted; every entry also carries a checksum, so
+a corrupt or foreign file is detected, removed and rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+log = logging.getLogger(__name__)
+
+MAGIC = b"s3site-cache-1\n"
+CACHE_DIR = ".s3site-cache"
+
+
+def digest(*parts: str | bytes) -> str:
+    """A short hex digest of several strings or byte strings."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(part.encode() if isinstance(part, str) else part)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _package_digest() -> str:
+    """s3site's own code, templates and data: a change to any means a stale cache."""
+    package = Path(__file__).parent
+    parts = []
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and path.suffix not in (".pyc",) and "__pycache__" not in path.parts:
+            parts.append(f"{path.relative_to(package)}:{digest(path.read_bytes())}")
+    return digest(*parts)
+
+
+# What every cache key depends on besides the file itself: s3site's version,
+# code and data, and the Python that pickled the entry.
+CODE_SALT = digest(__version__, sys.version, MAGIC, _package_digest())
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+class ParseCache:
+    """Parse results by key, one checksummed file each."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder / "parse" if folder else None
+        self.hits = 0
+        self.misses = 0
+
+    def _path(self, key: str) -> Path:
+        assert self.folder is not None
+        return self.folder / key[:2] / key
+
+    def get(self, key: str) -> Any | None:
+        if self.folder is None:
+            return None
+        path = self._path(key)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            self.misses += 1
+            return None
+        body = data[len(MAGIC) + 32 :]
+        if data[: len(MAGIC)] != MAGIC or hashlib.sha256(body).digest() != data[len(MAGIC) : len(MAGIC) + 32]:
+            log.warning("ignoring a corrupt cache entry: %s", path)
+            path.unlink(missing_ok=True)
+            self.misses += 1
+            return None
+        try:
+            value = pickle.loads(body)
+        except Exception:  # an entry from elsewhere: never trust it
+            log.warning("ignoring an unreadable cache entry: %s", path)
+            path.unlink(missing_ok=True)
+            self.misses += 1
+            return None
+        self.hits += 1
+        return value
+
+    def put(self, key: str, value: Any) -> None:
+        if self.folder is None:
+            return
+        body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            _atomic_write(self._path(key), MAGIC + hashlib.sha256(body).digest() + body)
+        except OSError as exc:  # a read-only or full disk costs speed, not the build
+            log.warning("cannot write the build cache: %s", exc)
+
+
+class OutputManifest:
+    """The key of every file of the last two builds (the published one and the spare).
+
+    A file whose key is unchanged need not be rendered again. Builds are
+    named by their build id, which the output folder's marker file records,
+    so keys are only ever applied to the folder they describe. `inputs` is a
+    digest of everything a build read, to notice when nothing changed at all.
+    """
+
+    def __init__(self, folder: Path | None) -> None:
+        self.path = folder / "outputs.json" if folder else None
+        self.builds: dict[str, dict] = {}
+        if self.path is None:
+            return
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if isinstance(data, dict) and data.get("salt") == CODE_SALT and isinstance(data.get("builds"), dict):
+            self.builds = {
+                k: v for k, v in data["builds"].items()
+                if isinstance(v, dict) and isinstance(v.get("keys"), dict)
+            }
+
+    def keys_for(self, build_id: str | None) -> dict[str, str] | None:
+        build = self.builds.get(build_id or "")
+        return build["keys"] if build else None
+
+    def inputs_for(self, build_id: str | None) -> str | None:
+        build = self.builds.get(build_id or "")
+        return build.get("inputs") if build else None
+
+    def save(
+        self, build_id: str, keys: dict[str, str], inputs: str, *, keep: str | None, practices: int
+    ) -> None:
+        """Record a build, keeping only it and the build `keep` (the spare's)."""
+        if self.path is None:
+            return
+        builds = {build_id: {"keys": keys, "inputs": inputs, "practices": practices}}
+        if keep and keep != build_id and keep in self.builds:
+            builds[keep] = self.builds[keep]
+        self.builds = builds
+        text = json.dumps({"salt": CODE_SALT, "builds": builds}, sort_keys=True)
+        try:
+            _atomic_write(self.path, text.encode())
+        except OSError as exc:
+            log.warning("cannot write the build cache: %s", exc)

@@ -1,0 +1,60 @@
+"""Work split across processes, for parsing and rendering.
+
+Workers are forked, so they inherit the loaded site, the templates and the
+open staging folder as they are; only small arguments (lists of indices or
+paths) and small results cross between processes. Output does not depend on
+how the work is split: each file is made by one pure function of the site.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+# Below this many items, starting processes costs more than it saves.
+MIN_ITEMS_FOR_WORKERS = 64
+
+_task: Callable[[Sequence[Any]], Any] | None = None
+
+
+def default_workers() -> int:
+    """Workers to use: S3SITE_WORKERS, else one per core this process may use."""
+    configured = os.environ.get("S3SITE_WORKERS", "")
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _run(chunk: Sequence[Any]) -> Any:
+    assert _task is not None
+    return _task(chunk)
+
+
+def map_chunks(
+    task: Callable[[Sequence[T]], Any], items: Sequence[T], *, workers: int, force: bool = False
+) -> list[Any]:
+    """Run task over interleaved chunks of items; return one result per chunk.
+
+    With one worker, or few items, everything runs here in one chunk.
+    """
+    global _task
+    if workers <= 1 or (len(items) < MIN_ITEMS_FOR_WORKERS and not force) or not items:
+        return [task(items)]
+    # Interleaved chunks even out cheap and costly items (long practices,
+    # big index pages) between workers; several per worker balance the rest.
+    count = min(len(items), workers * 4)
+    chunks = [items[i::count] for i in range(count)]
+    _task = task
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(workers) as pool:
+            return pool.map(_run, chunks, chunksize=1)
+    finally:
+        _task = None
