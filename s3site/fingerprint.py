@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import astuple, is_dataclass
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,63 @@ from .render import Meta, Pager, TemplateSet
 # What a template may read of `site` without depending on every practice:
 # the settings and the free pages (menu, footer), which the global key covers.
 SITE_LOCAL_RE = re.compile(r"\bsite\.(?!menu\b|pages\b|settings\b)")
+DOTTED_RE = re.compile(r"([A-Za-z_]\w*|\))((?:\.\w+)+)|attribute=[\"'](\w+)")
+# Names the default templates give to objects that are not practices.
+NOT_PRACTICES = frozenset({
+    "site", "settings", "term", "region", "child", "node", "theme", "pager", "meta", "page",
+    "crumb", "link", "person", "loop", "type_term", "t",
+})
+
+# What a practice shows where it is listed (cards, related practices). When no
+# template lists more than these, editing a practice's text re-renders its own
+# page, not every list it appears in.
+CARD_FIELDS = frozenset({
+    "title", "summary", "url", "city", "place", "start", "end", "status", "slug", "draft",
+    "lang", "location", "location_chain", "country_region", "date", "published", "updated",
+})
+PRACTICE_ATTRIBUTES = frozenset(
+    {f.name for f in fields(Practice)} | {"country_region", "date", "sections", "place"}
+)
+# The package's own templates that show a whole practice; their lists use cards.
+WHOLE_PRACTICE_TEMPLATES = ("practice.html", "feed.xml")
+
+
+def card_digest(practice: Practice) -> str:
+    """A digest of what a list shows of a practice."""
+    return digest(
+        practice.title, practice.summary, practice.url, practice.city, practice.place,
+        str(practice.start), str(practice.end), practice.status, practice.slug, str(practice.draft),
+        practice.lang, ",".join(r.code for r in practice.location_chain), str(practice.date),
+    )
+
+
+def lists_show_only_cards(templates: TemplateSet) -> bool:
+    """Whether no template reads more of a listed practice than CARD_FIELDS."""
+    heavy = PRACTICE_ATTRIBUTES - CARD_FIELDS
+    seen: set[str] = set()
+    for index, folder in enumerate(templates.search_path):
+        is_package = index == len(templates.search_path) - 1
+        for path in Path(folder).rglob("*"):
+            name = path.relative_to(folder).as_posix()
+            if not path.is_file() or name in seen:
+                continue
+            seen.add(name)
+            if is_package and name in WHOLE_PRACTICE_TEMPLATES:
+                continue
+            if _attributes_read(path.read_text(encoding="utf-8", errors="replace")) & heavy:
+                return False
+    return True
+
+
+def _attributes_read(text: str) -> set[str]:
+    """Attributes a template reads of objects that may be practices."""
+    used = set()
+    for obj, chain, mapped in DOTTED_RE.findall(text):
+        if mapped:
+            used.add(mapped)
+        elif obj not in NOT_PRACTICES:
+            used.update(chain.strip(".").split("."))
+    return used
 
 
 def site_digest(site: Site) -> str:
@@ -56,8 +113,10 @@ class Fingerprinter:
         self.global_part = global_part
         self.site_part = site_digest(site)
         self.env = templates.environment
+        self.cards = lists_show_only_cards(templates)
         self._site_wide: dict[str, bool] = {}
         self._terms: dict[int, str] = {}
+        self._cards: dict[int, str] = {}
 
     def key(self, output: Output) -> str:
         if output.copy_from is not None:
@@ -66,7 +125,11 @@ class Fingerprinter:
         parts = [self.global_part, output.path, output.template]
         if output.site_wide or self.reads_site(output.template):
             parts.append(self.site_part)
-        parts.append(self._walk(output.context))
+        # The practice a page or a feed is about is shown whole; any other
+        # practice in the context is listed.
+        for name, value in sorted(output.context.items()):
+            whole = name in ("practice", "practices") and output.template in ("", *WHOLE_PRACTICE_TEMPLATES)
+            parts.append(f"{name}={self._walk(value, whole=whole)}")
         return digest(*parts)
 
     def reads_site(self, template: str) -> bool:
@@ -87,9 +150,20 @@ class Fingerprinter:
             self._site_wide[template] = found
         return self._site_wide[template]
 
-    def _walk(self, value: Any) -> str:
+    def _listed(self, practice: Practice) -> str:
+        """A listed practice: its card, or all of it when templates may show more."""
+        if not self.cards:
+            return f"{practice.digest}:{practice.status}"
+        card = self._cards.get(id(practice))
+        if card is None:
+            card = self._cards[id(practice)] = card_digest(practice)
+        return card
+
+    def _walk(self, value: Any, whole: bool = False) -> str:
         if isinstance(value, Practice):
-            related = ",".join(f"{r.digest}:{r.status}" for r in value.related)
+            if not whole:
+                return "P" + self._listed(value)
+            related = ",".join(self._listed(r) for r in value.related)
             return f"P{value.digest}:{value.status}[{related}]"
         if isinstance(value, Page):
             return f"G{value.digest}"
@@ -101,11 +175,11 @@ class Fingerprinter:
         if isinstance(value, Pager):
             return f"N{value.number}/{value.count}/{value.total}/{value.start}/{value.urls}" + self._walk(value.items)
         if isinstance(value, Meta):
-            return repr(astuple(value))
+            return f"M{value.title}|{value.url}|{value.kind}|{value.description}|{value.noindex}"
         if isinstance(value, dict):
             return "{" + ",".join(f"{k}={self._walk(v)}" for k, v in sorted(value.items())) + "}"
         if isinstance(value, list | tuple):
-            return "(" + ",".join(self._walk(v) for v in value) + ")"
+            return "(" + ",".join(self._walk(v, whole) for v in value) + ")"
         if is_dataclass(value):
             return repr(value)
         return repr(value)
@@ -119,5 +193,5 @@ class Fingerprinter:
         else:
             lists = (term.practices,)
             head = f"T{term.id}|{term.title}|{term.url}"
-        body = "|".join(",".join(f"{p.digest}:{p.status}" for p in items) for items in lists)
+        body = "|".join(",".join(self._listed(p) for p in items) for items in lists)
         return digest(head, body)

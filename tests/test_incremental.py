@@ -1,0 +1,159 @@
+"""Incremental and cached builds give exactly what a clean build gives."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import practice_text, write_site
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from s3site import parallel
+from s3site.builder import build
+
+SITE = "title: T\nbase_url: https://example.org/sub/\nper_page: 2\nsearch: false\n"
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def clean_build(root: Path, tmp: Path) -> dict[str, bytes]:
+    out = tmp / "clean-output"
+    if out.exists():
+        shutil.rmtree(out)
+    build(root, output=out, use_cache=False, workers=1)
+    return tree(out)
+
+
+TITLES = st.sampled_from(["Alpha", "Beta", "Gamma", "Delta", "Lapland coops", "Island power"])
+LOCATIONS = st.sampled_from(
+    ["{country: FI, region: FI1D}", "{country: FI, region: FI1D7}", "{country: ES}",
+     "{country: EL, region: EL421}", "{country: SE, region: SE124}"]
+)
+THEMES = st.sampled_from(["[social-economy]", "[energy]", "[energy, social-economy]", "[smart-specialisation]"])
+ENDS = st.sampled_from([None, "2019", "2030-01"])
+BODIES = st.sampled_from(["Text one.\n", "Other text.\n\n## Evidence of success\n\nGood.\n", "Third *body*.\n"])
+NAMES = st.sampled_from(["a.md", "b.md", "c.md", "d.md", "sub/e.md"])
+
+
+@st.composite
+def practice_files(draw) -> str:
+    return practice_text(title=draw(TITLES), location=draw(LOCATIONS), themes=draw(THEMES),
+                         end=draw(ENDS), body=draw(BODIES),
+                         participating_regions=draw(st.sampled_from([None, "[ES22]", "[ITH5, SE124]"])))
+
+
+OPERATIONS = st.one_of(
+    st.tuples(st.just("write"), NAMES, practice_files()),
+    st.tuples(st.just("delete"), NAMES, st.none()),
+    st.tuples(st.just("rename"), NAMES, NAMES),
+    st.tuples(st.just("template"), st.sampled_from(["", "<li>{{ item.title }}</li>\n"]), st.none()),
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.lists(OPERATIONS, min_size=1, max_size=3), min_size=1, max_size=4))
+def test_any_edits_then_incremental_build_equal_a_clean_build(tmp_path_factory, steps):
+    tmp = tmp_path_factory.mktemp("incremental")
+    root = write_site(tmp / "site", {"a.md": practice_text(), "b.md": practice_text(title="B")}, site=SITE)
+    practices = root / "content/practices"
+    build(root, workers=1)
+    for batch in steps:
+        for kind, name, value in batch:
+            path = practices / name
+            if kind == "write":
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(value)
+            elif kind == "delete" and len(list(practices.rglob("*.md"))) > 1:
+                path.unlink(missing_ok=True)
+            elif kind == "rename" and path.exists() and not (practices / value).exists():
+                (practices / value).parent.mkdir(parents=True, exist_ok=True)
+                path.rename(practices / value)
+            elif kind == "template":
+                override = root / "templates/partials/card.html"
+                if name:
+                    override.parent.mkdir(parents=True, exist_ok=True)
+                    override.write_text(name)
+                else:
+                    override.unlink(missing_ok=True)
+        build(root, workers=1)
+        assert tree(root / "output") == clean_build(root, tmp)
+
+
+def test_edit_rerenders_only_what_shows_the_practice(make_site):
+    practices = {f"p{i}.md": practice_text(title=f"P{i}", location="{country: FI, region: FI1D}")
+                 for i in range(6)}
+    practices["far.md"] = practice_text(title="Far", location="{country: ES, region: ES22}", themes="[energy]")
+    root = make_site(practices, site=SITE)
+    build(root, workers=1)
+    far_page = root / "output/practices/far/index.html"
+    far_region = root / "output/regions/es22/index.html"
+    stamps = (far_page.stat().st_mtime_ns, far_region.stat().st_mtime_ns)
+    (root / "content/practices/p0.md").write_text(
+        practice_text(title="P0", location="{country: FI, region: FI1D}", body="A new description.\n"))
+    result = build(root, workers=1)
+    assert result.rendered < result.files / 2
+    assert "A new description." in (root / "output/practices/p0/index.html").read_text()
+    assert (far_page.stat().st_mtime_ns, far_region.stat().st_mtime_ns) == stamps
+
+
+def test_nothing_changed_is_reported_up_to_date(make_site, run):
+    root = make_site(site=SITE)
+    assert run("build", "--root", root)[0] == 0
+    status, out, err = run("build", "--root", root)
+    assert status == 0 and out.startswith("Up to date: 1 practices")
+
+
+def test_deleted_practice_pages_disappear(make_site):
+    root = make_site({"a.md": practice_text(), "b.md": practice_text(title="B", aliases="[/old-b/]")}, site=SITE)
+    build(root)
+    assert (root / "output/practices/b/index.html").exists()
+    (root / "content/practices/b.md").unlink()
+    build(root)
+    assert not (root / "output/practices/b").exists()
+    assert not (root / "output/old-b").exists()
+    build(root)  # the spare folder, brought up to date, must lose them too
+    assert not (root / "output/practices/b").exists()
+
+
+def test_corrupt_or_foreign_cache_is_rebuilt_not_trusted(make_site, tmp_path):
+    root = make_site({"a.md": practice_text(), "b.md": practice_text(title="B")}, site=SITE)
+    build(root)
+    expected = tree(root / "output")
+    cache = root / ".s3site-cache"
+    for entry in (cache / "parse").rglob("*"):
+        if entry.is_file():
+            entry.write_bytes(b"s3site-cache-1\n" + b"\0" * 32 + b"not a pickle")
+    (cache / "outputs.json").write_text('{"salt": "someone else", "builds": {}}')
+    (root / "content/practices/a.md").write_text(practice_text(title="A changed"))
+    (root / "content/practices/a.md").write_text(practice_text())
+    shutil.rmtree(root / "output")
+    build(root)
+    assert tree(root / "output") == expected
+    garbage = next(p for p in (cache / "parse").rglob("*") if p.is_file())
+    garbage.write_bytes(b"garbage")
+    (cache / "outputs.json").write_text("{not json")
+    build(root)
+    assert tree(root / "output") == expected
+
+
+def test_parallel_build_is_identical_to_one_process(make_site, tmp_path, monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_ITEMS_FOR_WORKERS", 1)
+    practices = {f"p{i}.md": practice_text(title=f"P{i}", themes="[energy]" if i % 2 else "[social-economy]")
+                 for i in range(12)}
+    root = make_site(practices, site=SITE)
+    build(root, output=tmp_path / "one", workers=1, use_cache=False)
+    build(root, output=tmp_path / "two", workers=2, use_cache=False)
+    assert tree(tmp_path / "one") == tree(tmp_path / "two")
+
+
+@pytest.mark.parametrize("engine", ["python-markdown", "markdown-it"])
+def test_both_markdown_engines_build(make_site, engine):
+    root = make_site({"a.md": practice_text(body="Intro[^1] \"quoted\".\n\n[^1]: A note.\n")},
+                     site=SITE + f"markdown: {engine}\n")
+    build(root)
+    html = (root / "output/practices/a/index.html").read_text()
+    assert "\u201cquoted\u201d" in html and "A note." in html
