@@ -115,6 +115,7 @@ def load(
 
     registry, found = _registry(root)
     problems += found
+    problems += links_leaving(root, ("content", "templates"))
 
     trust_html = settings.trust_html if settings else False
     engine = settings.markdown if settings else "python-markdown"
@@ -236,9 +237,32 @@ def _sources(root: Path, folder: str, suffixes: tuple[str, ...]) -> list[str]:
     for directory, subdirs, files in os.walk(base):
         subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
         for name in sorted(files):
+            path = Path(directory, name)
+            if path.is_symlink() and base.resolve() not in path.resolve().parents:
+                continue  # reported by links_leaving()
             if name.endswith(suffixes) and not name.startswith((".", "_", "~")) and not name.endswith("~"):
-                found.append(Path(directory, name).relative_to(root).as_posix())
+                found.append(path.relative_to(root).as_posix())
     return sorted(found)
+
+
+def links_leaving(root: Path, folders: Sequence[str]) -> list[Diagnostic]:
+    """Symbolic links that point outside their folder: never followed, always reported."""
+    problems = []
+    for folder in folders:
+        base = (root / folder).resolve()
+        if not base.is_dir():
+            continue
+        for directory, subdirs, files in os.walk(root / folder):
+            subdirs.sort()
+            for name in sorted(subdirs + files):
+                path = Path(directory, name)
+                if path.is_symlink():
+                    target = path.resolve()
+                    if target != base and base not in target.parents:
+                        problems.append(error(path.relative_to(root).as_posix(),
+                                              f"a symbolic link to {target}, outside {folder}/; "
+                                              "copy the file in instead"))
+    return problems
 
 
 def practice_sources(root: Path) -> list[str]:

@@ -38,6 +38,7 @@ from pathlib import Path
 import yaml
 
 from .errors import Diagnostic, did_you_mean, error
+from .yamlio import YamlError, check_text
 
 DATA = Path(__file__).parent / "data"
 
@@ -346,6 +347,11 @@ class _Extras:
         return region
 
     def read(self, text: str) -> None:
+        try:
+            check_text(text)
+        except YamlError as exc:
+            self.problems.append(error(self.path, exc.message, exc.line, exc.column))
+            return
         try:
             root = yaml.compose(text, Loader=_Loader)
         except yaml.MarkedYAMLError as exc:

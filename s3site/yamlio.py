@@ -22,7 +22,7 @@ except AttributeError:  # PyYAML built without libyaml
 # An anchor in the text is rare in content files; only then do we pay for the
 # event scan that guards against alias bombs ("billion laughs").
 ANCHOR_RE = re.compile(r"(?:^|[\s\[{,:-])&[^\s]", re.MULTILINE)
-MAX_ALIASES = 100
+MAX_EXPANDED_NODES = 10_000
 
 Position = tuple[int, int]
 
@@ -45,12 +45,17 @@ class YamlError(ValueError):
         self.column = column
 
 
-def load_yaml(text: str) -> YamlDocument:
-    """Parse one YAML document, or raise YamlError with a position."""
+def check_text(text: str) -> None:
+    """Raise YamlError for tab indentation and alias bombs, before parsing."""
     if "\t" in text:
         _check_tabs(text)
     if ANCHOR_RE.search(text):
         _check_aliases(text)
+
+
+def load_yaml(text: str) -> YamlDocument:
+    """Parse one YAML document, or raise YamlError with a position."""
+    check_text(text)
     loader = Loader(text)
     try:
         node = loader.get_single_node()
@@ -108,18 +113,46 @@ def _check_tabs(text: str) -> None:
 
 
 def _check_aliases(text: str) -> None:
-    """Refuse documents that use many aliases: a few are fine, a bomb is not."""
-    count = 0
+    """Refuse documents whose aliases expand to a huge tree ("billion laughs").
+
+    A few anchors and aliases are fine; what is counted is the number of
+    nodes the document would have with every alias written out.
+    """
+    sizes: dict[str, int] = {}  # anchor -> nodes in the anchored value, expanded
+    open_nodes: list[tuple[str | None, int]] = []  # (anchor, nodes so far) per open collection
+    total = 0
     try:
         for event in yaml.parse(text, Loader=Loader):
             if isinstance(event, yaml.AliasEvent):
-                count += 1
-                if count > MAX_ALIASES:
-                    mark = event.start_mark
-                    raise YamlError(
-                        f"more than {MAX_ALIASES} YAML aliases (*name); write the values out",
-                        mark.line + 1,
-                        mark.column + 1,
-                    )
+                added = sizes.get(event.anchor, 1)
+            elif isinstance(event, yaml.ScalarEvent):
+                added = 1
+                if event.anchor:
+                    sizes[event.anchor] = 1
+            elif isinstance(event, yaml.CollectionStartEvent):
+                open_nodes.append((event.anchor, 1))
+                continue
+            elif isinstance(event, yaml.CollectionEndEvent):
+                anchor, added = open_nodes.pop()
+                if anchor:
+                    sizes[anchor] = added
+                if open_nodes:
+                    parent_anchor, count = open_nodes.pop()
+                    open_nodes.append((parent_anchor, count + added))
+                continue
+            else:
+                continue
+            total += added
+            if open_nodes:
+                parent_anchor, count = open_nodes.pop()
+                open_nodes.append((parent_anchor, count + added))
+            if total > MAX_EXPANDED_NODES or (open_nodes and open_nodes[-1][1] > MAX_EXPANDED_NODES):
+                mark = event.start_mark
+                raise YamlError(
+                    "the YAML aliases (*name) here expand to more than "
+                    f"{MAX_EXPANDED_NODES:,} values; write the values out",
+                    mark.line + 1,
+                    mark.column + 1,
+                )
     except yaml.MarkedYAMLError:
         return  # load_yaml reports the syntax error with its position
