@@ -31,3 +31,7 @@ test: install
 
 clean:
 	rm -rf output .s3site-cache
+
+# The benchmark against Hugo and Pelican (benchmarks/README.md); N=100000 for the large size.
+bench: install
+	$(PY) benchmarks/run.py --n $(N)
