@@ -1,0 +1,42 @@
+"""The two Markdown engines render the example site the same, but for documented differences."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import REPO
+
+from s3site.content import parse_practice
+from s3site.markup import plain_text
+
+EXAMPLES = sorted((REPO / "content/practices").glob("*"))
+
+
+def normalise(html: str) -> str:
+    """Remove the differences docs/content-format.md lists."""
+    html = re.sub(r'style="text-align: (\w+);"', r'style="text-align:\1"', html)
+    html = re.sub(r'id="([\w-]+)_(\d+)"', r'id="\1-\2"', html)  # repeated heading ids
+    return re.sub(r"\s+", " ", html).strip()
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_example_practice_renders_alike_with_both_engines(path):
+    source = f"content/practices/{path.name}"
+    default = parse_practice(source, path.read_bytes()).model
+    fast = parse_practice(source, path.read_bytes(), engine="markdown-it").model
+    assert default is not None and fast is not None
+    for field in ("description_html", "resources_needed_html", "evidence_of_success_html",
+                  "potential_for_transfer_html", "expert_opinion_html"):
+        assert normalise(getattr(default, field)) == normalise(getattr(fast, field)), field
+    assert [(s.title, s.anchor, normalise(s.html)) for s in default.extra_sections] == [
+        (s.title, s.anchor, normalise(s.html)) for s in fast.extra_sections]
+    assert plain_text(default.footnotes_html).replace("↩", "") .split() == plain_text(
+        fast.footnotes_html).replace("↩", "").split()
+
+
+def test_examples_cover_tables_lists_and_sections():
+    text = "\n".join(p.read_text() for p in EXAMPLES)
+    assert "|---" in text or "| ---" in text or "|:--" in text or "---|" in text
+    assert "\n- " in text or "\n* " in text
+    assert "## Lessons learned" in text
