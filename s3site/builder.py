@@ -314,8 +314,13 @@ def build(
     drafts: bool = False,
     workers: int | None = None,
     use_cache: bool = True,
+    memory: dict | None = None,
 ) -> BuildResult:
-    """Perform a full site build."""
+    """Perform a full site build.
+
+    `memory` is a dict a long-running caller keeps between builds, so that
+    unchanged files are taken from memory rather than from the disk cache.
+    """
     started = time.perf_counter()
     root = root.resolve()
     output = (output or root / "output").resolve()
@@ -334,7 +339,7 @@ def build(
                            seconds=time.perf_counter() - started, up_to_date=True)
 
     loaded = load(root, base_url=base_url, strict=strict, drafts=drafts,
-                  cache=ParseCache(cache_folder), workers=workers)
+                  cache=ParseCache(cache_folder, memory), workers=workers)
     site = loaded.site
     outputs, clashes = plan_outputs(site, static_root=root / "content" / "static")
     if clashes:

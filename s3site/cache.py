@@ -63,10 +63,15 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 class ParseCache:
-    """Parse results by key, one checksummed file each."""
+    """Parse results by key, one checksummed file each.
 
-    def __init__(self, folder: Path | None) -> None:
+    A long-running process (the preview server) passes `memory`, a dict kept
+    between builds, so that unchanged files are not even read from disk.
+    """
+
+    def __init__(self, folder: Path | None, memory: dict[str, Any] | None = None) -> None:
         self.folder = folder / "parse" if folder else None
+        self.memory = memory
         self.hits = 0
         self.misses = 0
 
@@ -75,6 +80,15 @@ class ParseCache:
         return self.folder / key[:2] / key
 
     def get(self, key: str) -> Any | None:
+        if self.memory is not None and key in self.memory:
+            self.hits += 1
+            return self.memory[key]
+        value = self._read(key)
+        if value is not None and self.memory is not None:
+            self.memory[key] = value
+        return value
+
+    def _read(self, key: str) -> Any | None:
         if self.folder is None:
             return None
         path = self._path(key)
@@ -100,6 +114,8 @@ class ParseCache:
         return value
 
     def put(self, key: str, value: Any) -> None:
+        if self.memory is not None:
+            self.memory[key] = value
         if self.folder is None:
             return
         body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
