@@ -338,8 +338,9 @@ def build(
                            unchanged=len(manifest.keys_for(published_id) or {}),
                            seconds=time.perf_counter() - started, up_to_date=True)
 
-    loaded = load(root, base_url=base_url, strict=strict, drafts=drafts,
-                  cache=ParseCache(cache_folder, memory), workers=workers)
+    parse_cache = ParseCache(cache_folder, memory)
+    loaded = load(root, base_url=base_url, strict=strict, drafts=drafts, cache=parse_cache, workers=workers)
+    parse_cache.forget_unused()
     site = loaded.site
     outputs, clashes = plan_outputs(site, static_root=root / "content" / "static")
     if clashes:

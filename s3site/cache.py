@@ -72,6 +72,7 @@ class ParseCache:
     def __init__(self, folder: Path | None, memory: dict[str, Any] | None = None) -> None:
         self.folder = folder / "parse" if folder else None
         self.memory = memory
+        self.used: set[str] = set()
         self.hits = 0
         self.misses = 0
 
@@ -79,7 +80,14 @@ class ParseCache:
         assert self.folder is not None
         return self.folder / key[:2] / key
 
+    def forget_unused(self) -> None:
+        """Drop from memory what this build did not use: edited files' old versions."""
+        if self.memory is not None:
+            for key in set(self.memory) - self.used:
+                del self.memory[key]
+
     def get(self, key: str) -> Any | None:
+        self.used.add(key)
         if self.memory is not None and key in self.memory:
             self.hits += 1
             return self.memory[key]
@@ -114,6 +122,7 @@ class ParseCache:
         return value
 
     def put(self, key: str, value: Any) -> None:
+        self.used.add(key)
         if self.memory is not None:
             self.memory[key] = value
         if self.folder is None:
