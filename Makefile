@@ -22,9 +22,8 @@ build: install
 check: install
 	$(VENV)/bin/s3site check
 
-serve: build
-	@echo "Serving the example site at http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
-	$(PY) -m http.server --bind $(HOST) --directory output $(PORT)
+serve: install
+	$(VENV)/bin/s3site serve --root . --host $(HOST) --port $(PORT)
 
 test: install
 	$(PY) -m pytest -q

@@ -48,6 +48,20 @@ def make_parser() -> argparse.ArgumentParser:
                                 description="Check every file and report every problem; write nothing.")
     _add_common(check)
     check.set_defaults(handler=_check)
+
+    serve = commands.add_parser(
+        "serve", help="preview the site, rebuilt and reloaded on every change",
+        description="Build the site, serve it and rebuild it whenever a file changes; "
+        "open pages reload by themselves.")
+    _add_common(serve)
+    serve.add_argument("--no-drafts", dest="drafts", action="store_false",
+                       help="hide practices marked draft: true (shown by default in the preview)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="the address to listen on (default: 127.0.0.1, this computer only)")
+    serve.add_argument("--port", type=int, default=8000,
+                       help="the port to listen on (default: 8000; 0 picks a free one)")
+    serve.add_argument("--open", action="store_true", help="open the preview in a web browser")
+    serve.set_defaults(handler=_serve, drafts=True)
     return parser
 
 
@@ -70,6 +84,13 @@ def _check(args: argparse.Namespace) -> int:
     print(f"OK: {len(site.practices)} practices, {len(site.themes)} themes, "
           f"{len(site.countries)} countries, {len(site.pages)} pages; no errors")
     return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .server import serve
+
+    return serve(args.root, host=args.host, port=args.port, open_browser=args.open,
+                 drafts=args.drafts, strict=args.strict)
 
 
 def _print_warnings(warnings: Sequence[object]) -> None:

@@ -1,0 +1,625 @@
+"""`s3site serve`: build the site, serve it, rebuild and reload open pages on every change.
+
+Why not the livereload package (2.7, already a dependency): its reloads are
+lost in exactly the cases an editing session hits. A change seen while no
+page is connected is dropped, and a page is not connected while it reloads;
+a change within 3 s of the previous reload is ignored, not deferred, so the
+second of two quick saves never shows; it looks at the files every 0.8 s and
+runs the build inside the server's event loop, so a slow build stalls every
+request; and a build that raises just logs, with its change used up and no
+reload. MkDocs dropped it for a plain HTTP long-poll for such reasons. It would
+also leave us to write the sub-path mount, the 404 page, the error overlay
+and the path checks. So this module uses only the standard library:
+
+* One loop (the main thread) polls file stats below content/ and templates/,
+  waits until a burst of changes has been quiet for a moment (debounce), and
+  calls builder.build() into a temporary folder, never the user's output/.
+  Every exception is caught there, so the loop cannot die while the server
+  lives on: a SiteError becomes the error overlay, anything else an internal
+  error shown the same way.
+* Every build, good or bad, gets a new *generation* number. Each served HTML
+  page carries the server's id and the generation it was served at, and asks
+  /__s3site__/wait whether anything is newer. The server answers at once when
+  it is, else holds the request for up to 20 s. Since the page says what it
+  has, no reload can be missed between two requests; a page of an earlier
+  server run (other id) reloads when it reconnects; a failed request is
+  retried with back-off, forever; hidden tabs stop polling, so many open tabs
+  never use up the browser's six connections per host.
+* HTTP threads serve files from the output folder, which build() swaps in
+  atomically, so a page is always all old or all new. The reload script and
+  the overlay are added to HTML responses on the way out, never written.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+import logging
+import mimetypes
+import os
+import secrets
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import webbrowser
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from .config import read_settings
+from .errors import Diagnostic, SiteError, error
+from .output import MARKER
+
+log = logging.getLogger(__name__)
+
+WATCHED = ("content", "templates")  # content/ holds site.yaml, themes.yaml and static files too
+ENDPOINT = "/__s3site__/"  # the preview's own requests; a site has no files of its own there
+POLL_INTERVAL = 0.05  # seconds between two looks at the files (longer on big sites)
+QUIET = 0.1  # a burst of changes is over when nothing changed for this long
+MAX_WAIT = 2.0  # but build anyway after this long, for a file rewritten without pause
+WAIT_TIMEOUT = 20.0  # a reload request is answered after this long even if nothing changed
+
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".htm": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".map": "application/json",
+    ".geojson": "application/geo+json",
+    ".webmanifest": "application/manifest+json",
+    ".xml": "application/xml",
+    ".txt": "text/plain; charset=utf-8",
+    ".md": "text/markdown; charset=utf-8",
+    ".csv": "text/csv; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+    ".ico": "image/vnd.microsoft.icon",
+    ".pdf": "application/pdf",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".zip": "application/zip",
+}
+
+
+def content_type(path: Path) -> str:
+    """The Content-Type of a file; fixed for the site's own types, not the machine's mime.types."""
+    known = CONTENT_TYPES.get(path.suffix.lower())
+    if known:
+        return known
+    guessed, _ = mimetypes.guess_type(path.name, strict=False)
+    return guessed or "application/octet-stream"
+
+
+# --- Watching --------------------------------------------------------------------------------
+
+
+def _ignored(name: str) -> bool:
+    """Editor droppings (.swp, foo~, .#lock) and hidden files: the build ignores them too."""
+    return name.startswith((".", "#")) or name.endswith("~")
+
+
+class Watcher:
+    """Notices changed, added and removed files by comparing stat snapshots.
+
+    Polling rather than inotify: it sees saves done by rename, files in new
+    folders and changes on network or container mounts alike, and on a site
+    of a few thousand files one look costs a few milliseconds.
+    """
+
+    def __init__(self, root: Path, folders: Sequence[str] = WATCHED) -> None:
+        self.root = root
+        self.folders = folders
+        self.seconds = 0.0  # how long the last look took
+        self.files = self.snapshot()
+
+    def snapshot(self) -> dict[str, tuple[int, int, int]]:
+        started = time.perf_counter()
+        found: dict[str, tuple[int, int, int]] = {}
+        for folder in self.folders:
+            for directory, subdirs, names in os.walk(self.root / folder):
+                subdirs[:] = [d for d in subdirs if not _ignored(d)]
+                for name in names:
+                    if _ignored(name):
+                        continue
+                    path = os.path.join(directory, name)
+                    try:
+                        st = os.stat(path)
+                    except OSError:  # gone since listed, or a dangling link: the build will say
+                        st = None
+                    # The inode catches a save by rename within the same mtime tick.
+                    found[path] = (st.st_mtime_ns, st.st_size, st.st_ino) if st else (0, -1, 0)
+        self.seconds = time.perf_counter() - started
+        return found
+
+    def changes(self) -> set[str]:
+        """Paths (relative to the site root) changed since the last call."""
+        now = self.snapshot()
+        before = self.files
+        self.files = now
+        changed = {p for p in now.keys() | before.keys() if now.get(p) != before.get(p)}
+        return {os.path.relpath(p, self.root) for p in changed}
+
+    @property
+    def interval(self) -> float:
+        # Never spend more than a fifth of the time looking, however big the site.
+        return max(POLL_INTERVAL, 5 * self.seconds)
+
+
+# --- State shared by the build loop and the HTTP threads -------------------------------------
+
+
+@dataclass
+class State:
+    """What the server currently serves, guarded by `changed` (a Condition)."""
+
+    server_id: str = field(default_factory=lambda: secrets.token_hex(6))
+    generation: int = 0
+    builds: int = 0
+    has_site: bool = False  # a build has succeeded at least once
+    ok: bool = False  # the last build succeeded
+    base_path: str = "/"
+    errors: tuple[str, ...] = ()  # the last failed build's diagnostics, as text
+    overlay: str = ""  # their HTML, added to every page while the build is broken
+    closing: bool = False
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def publish(self, **values: object) -> None:
+        """Apply a build's outcome and wake every waiting page."""
+        with self.changed:
+            for name, value in values.items():
+                setattr(self, name, value)
+            self.builds += 1
+            self.generation += 1
+            self.changed.notify_all()
+
+    def wait(self, server_id: str, generation: int, timeout: float) -> dict[str, object]:
+        """Block until the state differs from what a page has, or the timeout; return it."""
+        with self.changed:
+            self.changed.wait_for(
+                lambda: (self.closing or server_id != self.server_id
+                         or generation != self.generation),
+                timeout=timeout,
+            )
+            return self.status()
+
+    def status(self) -> dict[str, object]:
+        return {"server": self.server_id, "generation": self.generation, "builds": self.builds,
+                "ok": self.ok, "base_path": self.base_path, "errors": list(self.errors)}
+
+    def close(self) -> None:
+        with self.changed:
+            self.closing = True
+            self.changed.notify_all()
+
+
+# --- Error reports ---------------------------------------------------------------------------
+
+
+def excerpt(root: Path, diagnostic: Diagnostic, around: int = 2) -> list[tuple[int, str]]:
+    """The lines of the file around a diagnostic's line, numbered from 1."""
+    if not diagnostic.line:
+        return []
+    path = (root / diagnostic.path).resolve()
+    if root not in path.parents or not path.is_file():  # only the site's own files
+        return []
+    try:
+        lines = path.read_text(encoding="utf-8-sig", errors="replace").splitlines()
+    except OSError:
+        return []
+    first = max(diagnostic.line - around, 1)
+    last = min(diagnostic.line + around, len(lines))
+    return [(n, lines[n - 1]) for n in range(first, last + 1)]
+
+
+def report_text(root: Path, diagnostics: Iterable[Diagnostic]) -> str:
+    """Diagnostics as the terminal shows them: path:line:col: message, then the lines around."""
+    out = []
+    for diagnostic in diagnostics:
+        out.append(str(diagnostic))
+        for number, text in excerpt(root, diagnostic):
+            mark = ">" if number == diagnostic.line else " "
+            out.append(f"  {mark} {number:4} | {text}")
+    return "\n".join(out)
+
+
+def report_html(root: Path, diagnostics: Sequence[Diagnostic]) -> str:
+    """The overlay shown on every page while the site does not build."""
+    errors = [d for d in diagnostics if d.severity == "error"]
+    items = []
+    for diagnostic in diagnostics:
+        lines = "".join(
+            f'<span style="display:block;{"background:#5c1f1f;" if n == diagnostic.line else ""}">'
+            f"{n:4} | {html.escape(text)}</span>"
+            for n, text in excerpt(root, diagnostic)
+        )
+        pre = '<pre style="margin:.3em 0 0;padding:.4em;background:#111;overflow:auto">'
+        code = f"{pre}{lines}</pre>" if lines else ""
+        items.append(f'<li style="margin:0 0 .8em">{html.escape(str(diagnostic))}{code}</li>')
+    count = f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
+    return (
+        '<div id="s3site-error-overlay" role="alert" style="position:fixed;inset:0 0 auto 0;'
+        "z-index:2147483647;max-height:70vh;overflow:auto;margin:0;padding:1em 1.5em;"
+        "background:#2b1111;color:#fde8e8;font:14px/1.4 ui-monospace,monospace;"
+        'border-bottom:4px solid #e5484d;text-align:left">'
+        '<button type="button" onclick="this.parentNode.remove()" style="float:right;font:inherit"'
+        ' aria-label="Hide the errors">Hide</button>'
+        f'<p style="margin:0 0 .8em;font-weight:bold">s3site: the site does not build ({count}). '
+        "You are seeing the last good version; it comes back by itself when the files are fixed."
+        "</p>"
+        f'<ol style="margin:0;padding-left:1.5em">{"".join(items)}</ol></div>'
+    )
+
+
+# The page asks whether the site changed since it was served, and reloads if so.
+LIVE_SCRIPT = """<script id="s3site-live" data-server="%(server)s" data-generation="%(generation)d">
+(function () {
+  var me = document.currentScript, server = me.dataset.server, generation = me.dataset.generation;
+  var request = null, delay = 250;
+  function poll() {
+    if (request || document.hidden) return;
+    var controller = new AbortController();
+    request = controller;
+    fetch("%(endpoint)swait?server=" + server + "&generation=" + generation,
+          {cache: "no-store", signal: controller.signal})
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      .then(function (state) {
+        request = null; delay = 250;
+        if (state.server !== server || String(state.generation) !== generation) location.reload();
+        else poll();
+      })
+      .catch(function () {
+        if (controller.signal.aborted) return;  // the tab was hidden: polls again when shown
+        // The server is down or restarting: keep trying, a little slower each time.
+        request = null;
+        setTimeout(poll, delay);
+        delay = Math.min(delay * 2, 4000);
+      });
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden) { poll(); return; }
+    if (request) { var r = request; request = null; r.abort(); }
+  });
+  window.addEventListener("pageshow", poll);
+  poll();
+})();
+</script>"""
+
+
+def inject(page: bytes, state: State) -> bytes:
+    """Add the reload script, and the errors if any, before </body>."""
+    snippet = state.overlay + LIVE_SCRIPT % {
+        "server": state.server_id, "generation": state.generation, "endpoint": ENDPOINT}
+    at = page.lower().rfind(b"</body>")
+    if at < 0:
+        at = len(page)
+    return page[:at] + snippet.encode() + page[at:]
+
+
+def fallback_page(title: str) -> bytes:
+    """A page for when the site has never built, or has no 404.html."""
+    title = html.escape(title)
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+            f"</head><body><h1>{title}</h1></body></html>").encode()
+
+
+# --- HTTP ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """Where a request path leads: a file, a redirect, or nothing (404)."""
+
+    file: Path | None = None
+    redirect: str | None = None
+
+
+def resolve_request(output: Path, base_path: str, url_path: str) -> Resolved:
+    """Map a URL path to a file inside the output folder, as a static host would.
+
+    The site lives under base_path, as in production; only "/" itself is sent
+    there, for convenience. `..` and `.` segments (encoded or not), NUL bytes
+    and backslashes get nothing, and so does any path that leaves the output
+    folder through a symbolic link.
+    """
+    path, base_path = unquote(url_path), unquote(base_path)
+    if "\0" in path or "\\" in path:
+        return Resolved()
+    if not path.startswith(base_path):
+        if path in ("/", base_path.rstrip("/")):
+            return Resolved(redirect=quote(base_path))
+        return Resolved()
+    parts = [p for p in path[len(base_path):].split("/") if p]
+    if any(p in (".", "..") for p in parts) or parts == [MARKER]:
+        return Resolved()
+    top = output.resolve()
+    target = top.joinpath(*parts).resolve()
+    if target != top and top not in target.parents:
+        return Resolved()
+    if target.is_dir():
+        if not path.endswith("/"):
+            return Resolved(redirect=quote(path + "/"))
+        target = target / "index.html"
+        if target.is_symlink() and top not in target.resolve().parents:
+            return Resolved()
+    return Resolved(file=target) if target.is_file() else Resolved()
+
+
+class PreviewServer(ThreadingHTTPServer):
+    """The HTTP server, holding what the handlers need."""
+
+    daemon_threads = True  # a browser holding a reload request open must not delay Ctrl-C
+
+    def __init__(self, address: tuple[str, int], state: State, output: Path) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        self.state = state
+        self.output = output
+        super().__init__(address, PreviewHandler)
+
+    def handle_error(self, request, client_address) -> None:
+        # A closed tab or an aborted reload request is routine, not worth a traceback.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        log.warning("error serving %s:\n%s", client_address, traceback.format_exc())
+
+
+class PreviewHandler(BaseHTTPRequestHandler):
+    """Serves the built site and the two preview endpoints (wait, status)."""
+
+    server: PreviewServer
+    server_version = "s3site-preview"
+
+    def do_GET(self) -> None:
+        self.respond(head=False)
+
+    def do_HEAD(self) -> None:
+        self.respond(head=True)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+        log.debug("%s %s", self.address_string(), format % args)
+
+    def respond(self, *, head: bool) -> None:
+        state = self.server.state
+        url = urlsplit(self.path)
+        if url.path.startswith(ENDPOINT):
+            self.endpoint(url.path[len(ENDPOINT):], parse_qs(url.query), head=head)
+            return
+        with state.changed:
+            has_site, base_path = state.has_site, state.base_path
+        if not has_site:
+            self.send(HTTPStatus.SERVICE_UNAVAILABLE, fallback_page("The site does not build yet"),
+                      "text/html; charset=utf-8", head=head, page=True)
+            return
+        found = resolve_request(self.server.output, base_path, url.path)
+        if found.redirect:
+            location = found.redirect + (f"?{url.query}" if url.query else "")
+            self.send(HTTPStatus.FOUND, b"", "text/plain", head=head,
+                      headers={"Location": location})
+            return
+        status = HTTPStatus.OK
+        file = found.file
+        if file is None:
+            status, file = HTTPStatus.NOT_FOUND, self.server.output / "404.html"
+        try:
+            data = file.read_bytes()
+        except OSError:  # gone in a swap since resolved, or the site has no 404 page
+            data = fallback_page("Not found")
+            status, file = HTTPStatus.NOT_FOUND, Path("404.html")
+        kind = content_type(file)
+        self.send(status, data, kind, head=head, page=kind.startswith("text/html"))
+
+    def endpoint(self, name: str, query: dict[str, list[str]], *, head: bool) -> None:
+        state = self.server.state
+        if name == "wait":
+            try:
+                generation = int(query.get("generation", ["-1"])[0])
+                timeout = min(float(query.get("timeout", [WAIT_TIMEOUT])[0]), WAIT_TIMEOUT)
+            except ValueError:
+                generation, timeout = -1, 0.0
+            timeout = timeout if timeout >= 0 else 0.0  # also NaN
+            body = state.wait(query.get("server", [""])[0], generation, timeout)
+        elif name == "status":
+            with state.changed:
+                body = state.status()
+        else:
+            self.send(HTTPStatus.NOT_FOUND, b"no such preview endpoint\n", "text/plain", head=head)
+            return
+        self.send(HTTPStatus.OK, json.dumps(body).encode(), "application/json", head=head)
+
+    def send(self, status: HTTPStatus, data: bytes, kind: str, *, head: bool, page: bool = False,
+             headers: dict[str, str] | None = None) -> None:
+        if page:
+            with self.server.state.changed:
+                data = inject(data, self.server.state)
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        # Every reload must fetch the new files, stylesheets and images included.
+        self.send_header("Cache-Control", "no-store")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if not head:
+            self.wfile.write(data)
+
+
+# --- The build loop --------------------------------------------------------------------------
+
+
+class Preview:
+    """Builds the site into a temporary folder, again on every change, and publishes the result."""
+
+    def __init__(self, root: Path, output: Path, origin: str, *, drafts: bool, strict: bool,
+                 state: State) -> None:
+        self.root = root
+        self.output = output
+        self.origin = origin
+        self.drafts = drafts
+        self.strict = strict
+        self.state = state
+        self.watcher = Watcher(root)
+        self.memory: dict = {}  # the build's parse results, kept between builds
+
+    def base_url(self) -> str:
+        """The preview's own address plus the configured base path, so absolute links stay here."""
+        settings, _ = read_settings(self.root)
+        base_path = settings.base_path if settings else self.state.base_path
+        return self.origin + base_path
+
+    def rebuild(self, changed: Sequence[str] = ()) -> None:
+        """Build once; never raise except to stop (Ctrl-C)."""
+        from .builder import build  # the builder is big; `s3site --help` should not pay for it
+
+        started = time.perf_counter()
+        when = time.strftime("%H:%M:%S")
+        what = ""
+        if changed:
+            shown = ", ".join(sorted(changed)[:3])
+            more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+            what = f" after changes to {shown}{more}"
+        try:
+            # The build forks workers; a fork while the HTTP threads run could copy a lock one
+            # of them holds and hang the worker, and with it every later reload. So only the
+            # first build, before serving starts, runs in parallel; an edit's incremental
+            # rebuild is small, and starting workers would cost it more than they save.
+            alone = threading.active_count() == 1
+            result = build(self.root, output=self.output, base_url=self.base_url(),
+                           strict=self.strict, drafts=self.drafts, workers=None if alone else 1,
+                           memory=self.memory)
+        except SiteError as exc:
+            self.failed(exc.diagnostics, when, what)
+            return
+        except Exception as exc:  # a bug, or a file vanishing mid-build: report, keep watching
+            log.debug("build crashed", exc_info=True)
+            self.failed([error("s3site", f"internal error: {type(exc).__name__}: {exc} "
+                               "(run with --debug for the traceback)")], when, what)
+            return
+        if result.warnings:
+            print(report_text(self.root, result.warnings), file=sys.stderr, flush=True)
+        self.state.publish(has_site=True, ok=True, errors=(), overlay="",
+                           base_path=result.site.settings.base_path)
+        print(f"[{when}] Built{what}: {result.written} files written, {result.unchanged} "
+              f"unchanged, in {time.perf_counter() - started:.2f} s (build {self.state.builds})",
+              flush=True)
+
+    def failed(self, diagnostics: Sequence[Diagnostic], when: str, what: str) -> None:
+        errors = [d for d in diagnostics if d.severity == "error"]
+        self.state.publish(ok=False, errors=tuple(str(d) for d in diagnostics),
+                           overlay=report_html(self.root, diagnostics))
+        kept = ("still serving the last good version" if self.state.has_site
+                else "nothing to serve yet")
+        print(f"[{when}] Build failed{what} (build {self.state.builds}):\n"
+              f"{report_text(self.root, diagnostics)}\n"
+              f"{len(errors)} error{'s' if len(errors) != 1 else ''}: {kept}; "
+              "fix the files and the site comes back by itself.", file=sys.stderr, flush=True)
+
+    def run(self, stop: threading.Event) -> None:
+        """Watch and rebuild until stop is set; a burst of changes makes one build."""
+        while not stop.is_set():
+            try:
+                changed = self.watcher.changes()
+                if not changed:
+                    stop.wait(self.watcher.interval)
+                    continue
+                first = last = time.monotonic()
+                while not stop.wait(self.watcher.interval):
+                    more = self.watcher.changes()
+                    now = time.monotonic()
+                    changed |= more
+                    if more:
+                        last = now
+                    if now - last >= QUIET or now - first >= MAX_WAIT:
+                        break
+                if not stop.is_set():
+                    self.rebuild(sorted(changed))
+            except Exception:  # a dead loop would mean pages that silently stop reloading
+                log.warning("preview loop error:\n%s", traceback.format_exc())
+                stop.wait(1.0)
+
+
+# --- Entry point -----------------------------------------------------------------------------
+
+
+def url_host(host: str) -> str:
+    """The host part of the preview's URL: a wildcard address is opened as loopback."""
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
+          drafts: bool = True, strict: bool = False) -> int:
+    """Serve a live preview of the site until Ctrl-C; return the exit status."""
+    root = root.resolve()
+    state = State()
+    scratch = Path(tempfile.mkdtemp(prefix="s3site-preview-"))
+    stop = threading.Event()
+    server: PreviewServer | None = None
+    serving: threading.Thread | None = None
+    # Ctrl-C stops the preview even when started from a script that ignores SIGINT, and
+    # `kill` or a service manager's SIGTERM stops it just as cleanly.
+    interrupt = functools.partial(_interrupt, os.getpid())
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            server = PreviewServer((host, port), state, scratch / "site")
+        except OSError as exc:
+            print(f"s3site serve: cannot listen on {host}:{port}: {exc.strerror or exc} "
+                  "(is another server running there? try --port)", file=sys.stderr)
+            return 1
+        origin = f"http://{url_host(host)}:{server.server_address[1]}"
+        preview = Preview(root, scratch / "site", origin, drafts=drafts, strict=strict, state=state)
+        preview.rebuild()
+        serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
+                                   name="s3site-http", daemon=True)
+        serving.start()
+        url = origin + quote(state.base_path, safe="/%")  # base_url's path is encoded already
+        print(f"Serving the preview at {url} ({'with' if drafts else 'without'} drafts; "
+              "Ctrl-C to stop)", flush=True)
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            print(f"Listening on {host}: other computers may see this preview, drafts included.",
+                  flush=True)
+        if open_browser:
+            threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+        preview.run(stop)
+    except KeyboardInterrupt:
+        print("\nStopped the preview.", flush=True)
+    finally:
+        stop.set()
+        state.close()
+        if serving is not None:
+            server.shutdown()  # waits for serve_forever, so only once it has started
+        if server is not None:
+            server.server_close()
+        shutil.rmtree(scratch, ignore_errors=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+def _interrupt(owner: int, signum: int, frame: object) -> None:
+    """Stop the preview; in a process forked by the build, act as if no handler were set."""
+    if os.getpid() != owner and signum != signal.SIGINT:
+        # A build worker inherits this handler; the pool ends its workers with SIGTERM.
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
+    raise KeyboardInterrupt
