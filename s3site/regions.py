@@ -38,6 +38,7 @@ from pathlib import Path
 import yaml
 
 from .errors import Diagnostic, did_you_mean, error
+from .yamlio import Loader as YamlLoader
 from .yamlio import YamlError, check_text
 
 DATA = Path(__file__).parent / "data"
@@ -55,7 +56,7 @@ TYPOLOGY_LABELS: dict[str, str] = {
     "capital": "Capital regions",
 }
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Loader = YamlLoader  # YAML 1.2 booleans: a region code such as NO stays text
 
 # ISO 3166 codes where NUTS uses its own.
 _ISO_TO_NUTS = {"GR": "EL", "GB": "UK"}

@@ -15,9 +15,27 @@ from typing import Any
 import yaml
 
 try:
-    Loader: type = yaml.CSafeLoader
+    _BaseLoader: type = yaml.CSafeLoader
 except AttributeError:  # PyYAML built without libyaml
-    Loader = yaml.SafeLoader
+    _BaseLoader = yaml.SafeLoader
+
+
+class Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """The safe loader, with YAML 1.2 booleans: only true and false.
+
+    YAML 1.1 also reads yes/no/on/off as booleans, so Norway's country code
+    `NO` would become false; editors write country codes unquoted.
+    """
+
+
+Loader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp) for tag, regexp in resolvers
+        if tag != "tag:yaml.org,2002:bool"
+    ] + ([("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"))]
+         if first in "tTfF" else [])
+    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+}
 
 # An anchor in the text is rare in content files; only then do we pay for the
 # event scan that guards against alias bombs ("billion laughs").

@@ -131,3 +131,10 @@ def test_version_and_help(run, capsys):
         with pytest.raises(SystemExit):
             run(command, "--help")
         assert "--strict" in capsys.readouterr().out
+
+
+def test_norway_stays_norway(make_site, run):
+    root = make_site({"no.md": practice_text(location="{country: NO}", main_institution="on")})
+    status, out, err = run("build", "--root", root)
+    assert status == 0, err
+    assert "/regions/no/" in (root / "output/practices/no/index.html").read_text()
