@@ -107,13 +107,13 @@ def load(
     settings, found = read_settings(root, base_url=base_url)
     problems += found
 
-    themes_parsed = _parse_file(root, "content/themes.yaml", parse_themes, required=True)
+    themes_parsed = parse_file(root, "content/themes.yaml", parse_themes, required=True)
     problems += themes_parsed.diagnostics
     themes: tuple[Theme, ...] = themes_parsed.model or ()
     themes_path = root / "content" / "themes.yaml"
     themes_digest = digest(themes_path.read_bytes()) if themes_path.is_file() else ""
 
-    registry, found = _registry(root)
+    registry, found = site_regions(root)
     problems += found
     problems += links_leaving(root, ("content", "templates"))
 
@@ -207,7 +207,7 @@ def _parse_all(
     return [results[source] for source in sources]
 
 
-def _registry(root: Path) -> tuple[RegionRegistry, list[Diagnostic]]:
+def site_regions(root: Path) -> tuple[RegionRegistry, list[Diagnostic]]:
     registry = load_registry()
     extras = root / "content" / "regions.yaml"
     if not extras.is_file():
@@ -219,7 +219,7 @@ def _registry(root: Path) -> tuple[RegionRegistry, list[Diagnostic]]:
     return registry.with_extras(text, "content/regions.yaml")
 
 
-def _parse_file(root: Path, source: str, parse, *, required: bool) -> Parsed:
+def parse_file(root: Path, source: str, parse, *, required: bool) -> Parsed:
     path = root / source
     if not path.is_file():
         if required:

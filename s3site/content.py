@@ -111,6 +111,9 @@ def parse_practice(
         problems.append(
             error(source, f"the description is empty: write it {where}", body_line or 1)
         )
+    if values.get("themes") == ():
+        line, column = reader.position("themes")
+        problems.append(error(source, "themes: list at least one theme id from themes.yaml", line, column))
     start, end = values.get("start"), values.get("end")
     if start and end and end.last_day < start.first_day:
         line, column = reader.position("end")
@@ -279,8 +282,12 @@ class FieldReader:
     def positions(self) -> dict[str, tuple[int, int]]:
         return {key: self.position(key) for key in self._positions}
 
-    def read(self, fields: tuple[Field, ...], label: str = "") -> dict[str, Any]:
-        """Coerce every declared key; unknown keys get a warning with a suggestion."""
+    def read(self, fields: tuple[Field, ...], label: str = "", prefix: str = "") -> dict[str, Any]:
+        """Coerce every declared key; unknown keys get a warning with a suggestion.
+
+        `label` starts every message ("theme 3: "); `prefix` names the
+        mapping the keys are in ("location.").
+        """
         values: dict[str, Any] = {}
         for spec in fields:
             value = self.data.get(spec.name)
@@ -288,7 +295,7 @@ class FieldReader:
                 if spec.required:
                     line = self.position(spec.name)[0] if spec.name in self.data else self.default_line or 1
                     self.problems.append(
-                        error(self.source, f"{label}missing required field '{spec.name}'", line)
+                        error(self.source, f"{label}missing required field '{prefix}{spec.name}'", line)
                     )
                     self.failed.add(spec.name)
                 continue
@@ -296,7 +303,7 @@ class FieldReader:
                 values[spec.name] = coerce(spec, value)
             except FieldError as exc:
                 line, column = self.position(spec.name)
-                self.problems.append(error(self.source, f"{label}{spec.name}: {exc}", line, column))
+                self.problems.append(error(self.source, f"{label}{prefix}{spec.name}: {exc}", line, column))
                 self.failed.add(spec.name)
         names = {spec.name for spec in fields}
         for key in self.data:
@@ -306,7 +313,7 @@ class FieldReader:
             self.problems.append(
                 warning(
                     self.source,
-                    f"{label}unknown field '{key}'{did_you_mean(str(key), names)}",
+                    f"{label}unknown field '{prefix}{key}'{did_you_mean(str(key), names)}",
                     line,
                     column,
                 )
@@ -322,7 +329,7 @@ class FieldReader:
             value, {k.split(".", 1)[1]: p for k, p in self._positions.items() if k.startswith(name + ".")}
         )
         reader = FieldReader(self.source, nested, self.line_offset, self.position(name)[0])
-        values = reader.read(fields, label=f"{name}.")
+        values = reader.read(fields, prefix=f"{name}.")
         self.problems.extend(reader.problems)
         return values
 

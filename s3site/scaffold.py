@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from .builder import PRACTICE_SUFFIXES, _parse_file, _registry
+from .builder import PRACTICE_SUFFIXES, parse_file, site_regions
 from .content import parse_themes, slugify
 from .errors import SiteError, did_you_mean, error
 from .fields import LOCATION_FIELDS, PRACTICE_FIELDS, Field
@@ -78,7 +78,7 @@ def site_content(root: Path) -> Path:
 
 def theme_ids(root: Path) -> tuple[str, ...]:
     """The theme ids declared in ROOT/content/themes.yaml."""
-    parsed = _parse_file(root, "content/themes.yaml", parse_themes, required=True)
+    parsed = parse_file(root, "content/themes.yaml", parse_themes, required=True)
     if parsed.model is None:
         raise SiteError(list(parsed.diagnostics))
     return tuple(theme.id for theme in parsed.model)
@@ -101,7 +101,7 @@ def check_themes(root: Path, given: list[str] | tuple[str, ...]) -> tuple[str, .
 
 def site_registry(root: Path) -> RegionRegistry:
     """The region registry with the site's own regions.yaml, if it has one."""
-    registry, problems = _registry(root)
+    registry, problems = site_regions(root)
     if any(p.severity == "error" for p in problems):
         raise SiteError(problems)
     return registry

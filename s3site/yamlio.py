@@ -86,6 +86,14 @@ def load_yaml(text: str) -> YamlDocument:
         if mark is None:
             raise YamlError(f"invalid YAML: {problem}") from None
         raise YamlError(f"invalid YAML: {problem}", mark.line + 1, mark.column + 1) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise YamlError(
+            f"invalid YAML: the character #x{exc.character:04x} is not allowed; remove it",
+            line,
+            column,
+        ) from None
     except yaml.YAMLError as exc:
         raise YamlError(f"invalid YAML: {exc}") from None
     except RecursionError:
@@ -172,5 +180,5 @@ def _check_aliases(text: str) -> None:
                     mark.line + 1,
                     mark.column + 1,
                 )
-    except yaml.MarkedYAMLError:
+    except yaml.YAMLError:
         return  # load_yaml reports the syntax error with its position

@@ -117,7 +117,7 @@ def test_new_practice_without_options_names_every_missing_field(make_site, run):
     assert "#   ids: social-economy, smart-specialisation, energy" in text
     status, out, err = run("check", "--root", root)
     assert status == 1
-    for field in ["summary", "themes", "country", "main_institution", "start"]:
+    for field in ["summary", "themes", "location.country", "main_institution", "start"]:
         assert f"missing required field '{field}'" in err, field
     path.write_text(fill_in(text).replace("themes:", "themes: [energy]", 1)
                     .replace("  country:", "  country: EL", 1))
