@@ -345,10 +345,10 @@ def build(
     outputs, clashes = plan_outputs(site, static_root=root / "content" / "static")
     if clashes:
         raise SiteError(clashes + loaded.warnings)
-    templates = TemplateSet(root / "templates")
+    templates, templates_digest = _templates(root, cache_folder, memory)
     renderer = Renderer(site, templates)
     fingerprints = Fingerprinter(
-        site, templates, global_key(site, templates, [loaded.registry.fingerprint, loaded.themes_digest])
+        site, templates, global_key(site, templates_digest, [loaded.registry.fingerprint, loaded.themes_digest])
     )
     keys = {item.path: fingerprints.key(item) for item in outputs}
     build_id = digest(*(f"{path}={key}" for path, key in sorted(keys.items())))
@@ -398,6 +398,18 @@ def build(
         search_seconds=search_seconds,
         warnings=loaded.warnings,
     )
+
+
+def _templates(root: Path, cache_folder: Path | None, memory: dict | None) -> tuple[TemplateSet, str]:
+    """The site's templates, reused from memory while no template file changed."""
+    templates = TemplateSet(root / "templates", cache_folder / "templates" if cache_folder else None)
+    templates_digest = templates.digest()
+    if memory is not None:
+        kept = memory.get("templates")
+        if kept is not None and kept[1] == templates_digest:
+            return kept
+        memory["templates"] = (templates, templates_digest)
+    return templates, templates_digest
 
 
 def check(root: Path, *, strict: bool = False, drafts: bool = False) -> Loaded:

@@ -71,7 +71,8 @@ class ParseCache:
 
     def __init__(self, folder: Path | None, memory: dict[str, Any] | None = None) -> None:
         self.folder = folder / "parse" if folder else None
-        self.memory = memory
+        # The caller's dict holds other things too (compiled templates).
+        self.memory: dict[str, Any] | None = memory.setdefault("parsed", {}) if memory is not None else None
         self.used: set[str] = set()
         self.hits = 0
         self.misses = 0

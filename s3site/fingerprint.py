@@ -94,16 +94,11 @@ def site_digest(site: Site) -> str:
     )
 
 
-def global_key(site: Site, templates: TemplateSet, extra: Iterable[str]) -> str:
+def global_key(site: Site, templates_digest: str, extra: Iterable[str]) -> str:
     """What every page depends on."""
     settings = repr(site.settings.to_dict())
     pages = repr([(p.title, p.url, p.menu) for p in site.pages])
-    sources = []
-    for folder in templates.search_path:
-        for path in sorted(Path(folder).rglob("*")):
-            if path.is_file():
-                sources.append(f"{path.relative_to(folder)}:{digest(path.read_bytes())}")
-    return digest(CODE_SALT, settings, pages, "\n".join(sources), *extra)
+    return digest(CODE_SALT, settings, pages, templates_digest, *extra)
 
 
 class Fingerprinter:

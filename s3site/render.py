@@ -12,6 +12,8 @@ the same name. Every template gets the same small context:
 Helpers available in templates: `url(path)` (a site path under the base
 path), `absolute(url)` (with the host, for feeds and canonical links) and the
 filters `iso` (a date as YYYY-MM-DD) and `jsonld` (schema.org data).
+Charts (stats.py): `stats_charts()` gives the statistics page's charts by
+key, and `chart_svg(chart, id, limit=0, title="")` draws one as inline SVG.
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from .cache import digest
 from .errors import Diagnostic, error
 from .mapsvg import render_legend, render_map
 from .model import Practice, Site
 from .regions import TYPOLOGY_LABELS
+from .stats import Chart, render_chart, site_charts
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +90,7 @@ class TemplateSet:
     """Where templates come from: the site's folder, then the package."""
 
     site_templates: Path | None
+    bytecode_folder: Path | None = None  # compiled templates kept between builds
     environment: jinja2.Environment = field(init=False)
     search_path: list[str] = field(init=False)
 
@@ -93,8 +98,18 @@ class TemplateSet:
         self.search_path = [str(PACKAGE_TEMPLATES)]
         if self.site_templates and self.site_templates.is_dir():
             self.search_path.insert(0, str(self.site_templates))
+        bytecode_cache = None
+        if self.bytecode_folder is not None:
+            try:
+                self.bytecode_folder.mkdir(parents=True, exist_ok=True)
+                # Keyed by each template's source, so an edited template is
+                # compiled again; compiling all of them costs a third of a second.
+                bytecode_cache = jinja2.FileSystemBytecodeCache(str(self.bytecode_folder))
+            except OSError:
+                bytecode_cache = None
         self.environment = jinja2.Environment(
             loader=jinja2.FileSystemLoader(self.search_path),
+            bytecode_cache=bytecode_cache,
             autoescape=jinja2.select_autoescape(["html", "xml", "svg"], default_for_string=True),
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -104,6 +119,15 @@ class TemplateSet:
             # on every render would cost a stat() per page.
             auto_reload=False,
         )
+
+    def digest(self) -> str:
+        """One digest of every template file, in lookup order."""
+        parts = []
+        for folder in self.search_path:
+            for path in sorted(Path(folder).rglob("*")):
+                if path.is_file():
+                    parts.append(f"{path.relative_to(folder)}:{digest(path.read_bytes())}")
+        return digest(*parts)
 
     def resolved_path(self, name: str) -> str:
         """Which file a template name resolves to, for debug logs and cache keys."""
@@ -120,6 +144,7 @@ class Renderer:
     def __init__(self, site: Site, templates: TemplateSet) -> None:
         self.site = site
         self.env = templates.environment
+        self._charts: dict[str, Chart] | None = None
         base = site.settings.base_path
         origin = site.settings.origin
         self.env.globals.update(
@@ -130,6 +155,8 @@ class Renderer:
         )
         self.env.globals["europe_map"] = self._europe_map
         self.env.globals["europe_map_legend"] = lambda: Markup(render_legend(self._country_counts()))
+        self.env.globals["stats_charts"] = self._stats_charts
+        self.env.globals["chart_svg"] = _chart_svg
         self.env.filters["name_lang"] = lambda country: NAME_LANGUAGES.get(country, country.lower())
         self.env.filters["iso"] = _iso
         self.env.filters["region_term"] = lambda code: site.regions[code]
@@ -138,6 +165,12 @@ class Renderer:
 
     def _country_counts(self) -> dict[str, int]:
         return {term.code: term.count for term in self.site.countries}
+
+    def _stats_charts(self) -> dict[str, Chart]:
+        """The statistics page's charts by key (themes, countries, years, status, regions)."""
+        if self._charts is None:
+            self._charts = {chart.key: chart for chart in site_charts(self.site)}
+        return self._charts
 
     def _europe_map(self, map_id: str) -> Markup:
         """The map of Europe, each country shaded by its practices and linked to its page."""
@@ -176,6 +209,11 @@ def template_error(exc: Exception, root: Path) -> Diagnostic:
         pass
     message = getattr(exc, "message", None) or str(exc)
     return error(where, f"template error: {message}", line)
+
+
+def _chart_svg(chart: Chart, chart_id: str, limit: int = 0, title: str = "") -> Markup:
+    """A chart of stats.py as inline SVG (see `stats.render_chart`)."""
+    return Markup(render_chart(chart, id_prefix=chart_id, limit=limit, title=title))
 
 
 def _iso(value: Any) -> str:
