@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import opendata
+from . import opendata, stats
 from .errors import Diagnostic, error
 from .mapsvg import MAP_CSS
 from .model import Site
@@ -82,6 +82,26 @@ def plan_outputs(site: Site, *, static_root: Path | None = None) -> tuple[list[O
                         "target": practice.url})
             )
 
+    # The statistics page gets its charts as context, so that it is made again only when a
+    # count changes. Each bar links to a list, so the start years and the two statuses get
+    # paginated lists of their own.
+    page(f"{base}stats/", "stats.html", "statistics page",
+         Meta("Statistics", f"{base}stats/", "stats", "The collection in numbers: practices per "
+              "theme, country, start year and status, and the most connected regions."),
+         charts=stats.site_charts(site), practice_count=len(site.practices))
+    for year, items in stats.practices_by_year(site).items():
+        paginated(stats.year_url(base, year), "practice_group.html", "statistics page", items,
+                  f"Practices started in {year}", "started",
+                  f"{len(items)} practice{'s' if len(items) != 1 else ''} started in {year}, "
+                  "newest first.")
+    by_status = stats.practices_by_status(site)
+    for status, label in stats.STATUSES:
+        if items := by_status[status]:
+            paginated(stats.status_url(base, status), "practice_group.html", "statistics page",
+                      items, f"{label} practices", "status",
+                      f"{len(items)} {status} practice{'s' if len(items) != 1 else ''}, "
+                      "newest first.")
+
     page(f"{base}themes/", "themes.html", "themes index", Meta("Themes", f"{base}themes/", "themes"))
     for term in site.themes:
         paginated(term.url, "theme.html", "content/themes.yaml", term.practices, term.title, "theme",
@@ -112,7 +132,7 @@ def plan_outputs(site: Site, *, static_root: Path | None = None) -> tuple[list[O
     if settings.search:
         page(f"{base}search/", "search.html", "search page",
              Meta("Search", f"{base}search/", "search", "Search the practices by word, theme, "
-                  "country, region, status and start year."), sitemap=False)
+                  "country, region, status and start year.", noindex=True), sitemap=False)
     page(f"{base}404.html", "404.html", "not-found page",
          Meta("Page not found", f"{base}404.html", "404", noindex=True), sitemap=False)
     outputs.append(Output("feed.xml", "site feed", "feed.xml",

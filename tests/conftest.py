@@ -103,3 +103,21 @@ def run(capsys):
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO.parent / "shared" / "seed" / "000_72a7b260c74e0cf4.txt"
+
+
+# --- Lines printed at the end of the run -------------------------------------------------------
+# Tests report counts with add_summary(request.config, "section", "line"), e.g. the quality
+# gate's pages checked, errors, violations and broken links (tests/test_quality.py); they are
+# printed after the results, also under -q, so `make test` and .ci/run show them.
+SUMMARY = pytest.StashKey[dict[str, list[str]]]()
+
+
+def add_summary(config: pytest.Config, section: str, line: str) -> None:
+    config.stash.setdefault(SUMMARY, {}).setdefault(section, []).append(line)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    for section, lines in config.stash.get(SUMMARY, {}).items():
+        terminalreporter.write_sep("-", section)
+        for line in lines:
+            terminalreporter.write_line(line)
