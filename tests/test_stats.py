@@ -212,11 +212,12 @@ def test_chart_numbers_equal_counts_made_from_the_content_files(example):
 def test_the_example_counts_are_not_trivial():
     """Guards the comparison above against passing on empty or uniform data."""
     counts = expected_counts(example_practices(), TODAY)
-    assert len(example_practices()) == 14
+    assert len(example_practices()) >= 12
     assert max(counts["themes"].values()) >= 4 and min(counts["themes"].values()) >= 1
     assert len(counts["years"]) >= 8 and max(counts["years"].values()) >= 2
-    assert counts["status"] == {"/practices/status/ongoing/": 11, "/practices/status/completed/": 3}
-    assert len(counts["regions"]) == 9
+    assert counts["status"]["/practices/status/ongoing/"] > counts["status"][
+        "/practices/status/completed/"] > 0
+    assert len(counts["regions"]) >= 5 and len(counts["countries"]) >= 10
 
 
 def test_tables_give_the_same_numbers_as_the_bars(example):
