@@ -150,7 +150,8 @@ def load(
     today = build_date()
     if settings is not None and themes_parsed.model is not None:
         practices, found = resolve_practices(
-            practices, themes, registry, base_path=settings.base_path, today=today
+            practices, themes, registry, base_path=settings.base_path, today=today,
+            static_root=root / "content" / "static",
         )
         problems += found
         pages, found = resolve_pages(pages, base_path=settings.base_path)

@@ -9,10 +9,15 @@ its status and its URL.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import replace
+from pathlib import Path
+from urllib.parse import unquote
 
+from .cache import digest
 from .errors import Diagnostic, did_you_mean, error
+from .imagesize import image_size
 from .model import Page, Practice, Theme
 from .regions import Region, RegionLookupError, RegionRegistry
 
@@ -30,6 +35,7 @@ def resolve_practices(
     *,
     base_path: str,
     today: dt.date,
+    static_root: Path | None = None,
 ) -> tuple[list[Practice], list[Diagnostic]]:
     """Check each practice against the site and fill in what is derived."""
     theme_by_id = {theme.id: theme for theme in themes}
@@ -72,7 +78,7 @@ def resolve_practices(
                 participants=participants,
                 status=status,
                 url=f"{base_path}practices/{practice.slug}/",
-                **_rebased_html(practice, base_path),
+                **_local_files(practice, base_path, static_root),
             )
         )
     return resolved, problems
@@ -125,22 +131,62 @@ def _position(practice: Practice, key: str, item: int = 0) -> tuple[int, int]:
     return positions.get(key) or positions.get(key.split(".")[0]) or (1, 0)
 
 
-def _rebased_html(practice: Practice, base_path: str) -> dict[str, object]:
-    """Root-relative links in the text ("/static/x.pdf") made to work under a sub-path."""
-    if base_path == "/":
-        return {}
+IMG_RE = re.compile(r"<img\b[^>]*>")
+SRC_RE = re.compile(r'\bsrc="(/[^"]*)"')
 
-    def rebase(html: str) -> str:
+
+def _local_files(practice: Practice, base_path: str, static_root: Path | None) -> dict[str, object]:
+    """Make links to the site's own files work: sizes for local images, the base path.
+
+    Root-relative links in the text ("/docs/x.pdf") are prefixed with the base
+    path, so they work under a sub-path; images from content/static/ get
+    their width and height, so that pages do not jump while they load.
+    """
+    sizes: list[str] = []
+
+    def size_image(tag: re.Match) -> str:
+        text = tag.group(0)
+        src = SRC_RE.search(text)
+        if static_root is None or src is None or " width=" in text:
+            return text
+        size = _static_image_size(static_root, unquote(src.group(1)))
+        if size is None:
+            return text
+        sizes.append(f"{src.group(1)}={size}")
+        return text[:4] + f' width="{size[0]}" height="{size[1]}"' + text[4:]
+
+    def local(html: str) -> str:
+        if "<img" in html:
+            html = IMG_RE.sub(size_image, html)
         return rebase_links(html, base_path)
 
-    return {
-        "description_html": rebase(practice.description_html),
-        "resources_needed_html": rebase(practice.resources_needed_html),
-        "evidence_of_success_html": rebase(practice.evidence_of_success_html),
-        "potential_for_transfer_html": rebase(practice.potential_for_transfer_html),
-        "expert_opinion_html": rebase(practice.expert_opinion_html),
-        "extra_sections": tuple(replace(s, html=rebase(s.html)) for s in practice.extra_sections),
+    changes: dict[str, object] = {
+        "description_html": local(practice.description_html),
+        "resources_needed_html": local(practice.resources_needed_html),
+        "evidence_of_success_html": local(practice.evidence_of_success_html),
+        "potential_for_transfer_html": local(practice.potential_for_transfer_html),
+        "expert_opinion_html": local(practice.expert_opinion_html),
+        "extra_sections": tuple(replace(s, html=local(s.html)) for s in practice.extra_sections),
     }
+    image = practice.image
+    if image and image.src.startswith("/") and static_root is not None and not (image.width and image.height):
+        size = _static_image_size(static_root, image.src)
+        if size:
+            changes["image"] = replace(image, width=size[0], height=size[1])
+            sizes.append(f"{image.src}={size}")
+    if sizes:
+        # The sizes come from files the digest of the practice's text does not
+        # cover; a replaced image must still re-render the page.
+        changes["digest"] = digest(practice.digest, *sizes)
+    return changes
+
+
+def _static_image_size(static_root: Path, src: str) -> tuple[int, int] | None:
+    """The size of an image in content/static/, never looking outside it."""
+    path = (static_root / src.lstrip("/")).resolve()
+    if static_root.resolve() not in path.parents:
+        return None
+    return image_size(path)
 
 
 def rebase_links(html: str, base_path: str) -> str:

@@ -160,3 +160,22 @@ def test_example_site_builds_with_the_seed_practice(run, tmp_path):
                  "María Jesús Caballero Yéboles", "Junta de Castilla y León", "Ongoing", "June 2018"):
         assert text in html, text
     assert 'href="/regions/fi/"' in html and 'href="/regions/fi1d/"' in html
+
+
+def test_local_images_get_their_width_and_height(make_site, run):
+    import struct
+    import zlib
+
+    header = struct.pack(">IIBBBBB", 640, 480, 8, 2, 0, 0, 0)
+    png = (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + header
+           + struct.pack(">I", zlib.crc32(b"IHDR" + header)))
+    root = make_site(
+        {"p.md": practice_text(image="{src: /img/photo.png, alt: A wind farm}",
+                               body="Text.\n\n![A map](/img/photo.png)\n")},
+        files={"content/static/img/photo.png": png},
+    )
+    html = (build(run, root, "--base-url", "https://example.org/sub/") / "practices/p/index.html").read_text()
+    assert re.search(r'<img data-pagefind-meta="image\[src\], image_alt\[alt\]" src="/sub/img/photo.png" alt="A wind farm" width="640" height="480" loading="lazy">', html)
+    inline = re.search(r'<img[^>]*alt="A map"[^>]*>', html).group(0)
+    assert 'width="640"' in inline and 'height="480"' in inline and 'loading="lazy"' in inline
+    assert 'src="/sub/img/photo.png"' in inline
