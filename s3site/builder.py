@@ -121,25 +121,19 @@ def load(
     engine = settings.markdown if settings else "python-markdown"
     salt = digest(CODE_SALT, str(trust_html), engine)
 
-    def parse_practices(sources: Sequence[str]) -> list[tuple[str, Parsed]]:
-        return [
-            (s, _with_digest(parse_practice(s, data, trust_html=trust_html, engine=engine), key))
-            for s, data, key in _read(root, sources, salt)
-        ]
+    def parse_one_practice(source: str, data: bytes) -> Parsed:
+        return parse_practice(source, data, trust_html=trust_html, engine=engine)
 
-    def parse_pages(sources: Sequence[str]) -> list[tuple[str, Parsed]]:
-        return [
-            (s, _with_digest(parse_page(s, data, trust_html=trust_html, engine=engine), key))
-            for s, data, key in _read(root, sources, salt)
-        ]
+    def parse_one_page(source: str, data: bytes) -> Parsed:
+        return parse_page(source, data, trust_html=trust_html, engine=engine)
 
     practices: list[Practice] = []
-    for parsed in _parse_all(root, practice_sources(root), parse_practices, cache, salt, workers):
+    for parsed in _parse_all(root, practice_sources(root), parse_one_practice, cache, salt, workers):
         problems += parsed.diagnostics
         if parsed.model is not None:
             practices.append(parsed.model)
     pages: list[Page] = []
-    for parsed in _parse_all(root, page_sources(root), parse_pages, cache, salt, workers):
+    for parsed in _parse_all(root, page_sources(root), parse_one_page, cache, salt, workers):
         problems += parsed.diagnostics
         if parsed.model is not None:
             pages.append(parsed.model)
@@ -185,26 +179,33 @@ def _with_digest(parsed: Parsed, key: str) -> Parsed:
 def _parse_all(
     root: Path,
     sources: list[str],
-    parse: Callable[[Sequence[str]], list[tuple[str, Parsed]]],
+    parse_one: Callable[[str, bytes], Parsed],
     cache: ParseCache,
     salt: str,
     workers: int,
 ) -> list[Parsed]:
     """Parse files, taking unchanged ones from the cache, the rest across workers."""
     results: dict[str, Parsed] = {}
-    missing: list[str] = []
-    keys: dict[str, str] = {}
-    for source, _, key in _read(root, sources, salt):
-        keys[source] = key
+    missing: list[tuple[str, bytes, str]] = []
+    for source, data, key in _read(root, sources, salt):
         cached = cache.get(key)
         if isinstance(cached, Parsed):
             results[source] = cached
         else:
-            missing.append(source)
-    for chunk in map_chunks(parse, missing, workers=workers):
-        for source, parsed in chunk:
+            missing.append((source, data, key))
+
+    def parse_chunk(items: Sequence[tuple[str, bytes, str]]) -> list[tuple[str, str, Parsed]]:
+        parsed_items = []
+        for source, data, key in items:
+            parsed = _with_digest(parse_one(source, data), key)
+            cache.store(key, parsed)  # in the worker, so that writing is shared out too
+            parsed_items.append((source, key, parsed))
+        return parsed_items
+
+    for chunk in map_chunks(parse_chunk, missing, workers=workers):
+        for source, key, parsed in chunk:
             results[source] = parsed
-            cache.put(keys[source], parsed)
+            cache.remember(key, parsed)
     return [results[source] for source in sources]
 
 

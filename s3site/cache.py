@@ -122,10 +122,14 @@ class ParseCache:
         self.hits += 1
         return value
 
-    def put(self, key: str, value: Any) -> None:
+    def remember(self, key: str, value: Any) -> None:
+        """Keep a result in memory (the caller's process) for later builds."""
         self.used.add(key)
         if self.memory is not None:
             self.memory[key] = value
+
+    def store(self, key: str, value: Any) -> None:
+        """Write a result to the disk cache."""
         if self.folder is None:
             return
         body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
