@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -275,13 +275,25 @@ def page_sources(root: Path) -> list[str]:
     return _sources(root, "content/pages", (".md", ".markdown"))
 
 
-def render_output(output: Output, renderer: Renderer) -> bytes:
-    """The bytes of one planned output file."""
+def render_output(output: Output, renderer: Renderer) -> bytes | Iterable[bytes]:
+    """The bytes of one planned output file (in chunks for large data files)."""
     if output.make is not None:
         return output.make()
     if output.copy_from is not None:
         return output.copy_from.read_bytes()
     return renderer.render(output.template, **output.context).encode()
+
+
+class _StageTimer:
+    """Logs how long each stage of a build took (shown with --debug)."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        log.debug("%6.2f s  %s", now - self.last, name)
+        self.last = now
 
 
 def input_digest(root: Path, output: Path, options: Sequence[str]) -> str:
@@ -332,7 +344,9 @@ def build(
     cache_folder = root / CACHE_DIR if use_cache else None
     manifest = OutputManifest(cache_folder)
     published_id = previous_build_id(output)
+    stage = _StageTimer()
     inputs = input_digest(root, output, [repr(base_url), repr(strict), repr(drafts)])
+    stage("read inputs")
     if published_id and manifest.inputs_for(published_id) == inputs:
         # Nothing the build reads has changed since the published build.
         return BuildResult(site=None, practices=manifest.builds[published_id].get("practices", 0),
@@ -342,6 +356,7 @@ def build(
 
     parse_cache = ParseCache(cache_folder, memory)
     loaded = load(root, base_url=base_url, strict=strict, drafts=drafts, cache=parse_cache, workers=workers)
+    stage(f"load, parse ({parse_cache.hits} cached, {parse_cache.misses} parsed), resolve, index")
     parse_cache.forget_unused()
     site = loaded.site
     outputs, clashes = plan_outputs(site, static_root=root / "content" / "static")
@@ -353,6 +368,7 @@ def build(
         site, templates, global_key(site, templates_digest, [loaded.registry.fingerprint, loaded.themes_digest])
     )
     keys = {item.path: fingerprints.key(item) for item in outputs}
+    stage("plan and keys")
     build_id = digest(*(f"{path}={key}" for path, key in sorted(keys.items())))
 
     # Rendering can still fail (a broken template override); until commit()
@@ -362,7 +378,10 @@ def build(
     search_seconds = 0.0
     try:
         to_render = [i for i, item in enumerate(outputs) if not staged.keep(item.path, keys[item.path])]
+        # Folders are made here, before work is split: workers making them
+        # in parallel contend on the file system and are slower, not faster.
         staged.prepare_folders(outputs[i].path for i in to_render)
+        stage(f"keep unchanged files ({len(outputs) - len(to_render)})")
 
         def render_chunk(indices: Sequence[int]) -> tuple[int, int, list[str]]:
             before = (staged.written, staged.unchanged, len(staged.changed))
@@ -375,12 +394,14 @@ def build(
             staged.written = sum(r[0] for r in results)
             staged.unchanged += sum(r[1] for r in results)
             staged.changed = sorted(path for r in results for path in r[2])
+        stage(f"render and write ({len(to_render)})")
         staged.remove_stale(keys)
         if site.settings.search:
             # The index is made from the staged pages, so the swap below
             # publishes pages and index together.
             search_seconds = index_site(staged, site)
         staged.commit(build_id)
+        stage("search index and swap")
     except jinja2.TemplateError as exc:
         staged.abort()
         raise SiteError([template_error(exc, root)]) from None

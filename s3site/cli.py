@@ -210,8 +210,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the s3site command line; return the exit status."""
     parser = make_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
-                        format="%(levelname)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    # --debug is about s3site's own steps, not the libraries' chatter.
+    logging.getLogger("s3site").setLevel(logging.DEBUG if args.debug else logging.WARNING)
     try:
         return args.handler(args)
     except SiteError as exc:

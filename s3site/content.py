@@ -31,6 +31,8 @@ from .model import Page, Practice, Section, Theme
 from .yamlio import YamlDocument, YamlError, load_yaml
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
+# Fields checked against the whole site in resolve.py: only their positions are kept.
+CHECKED_LATER = frozenset({"slug", "themes", "location", "leading_region", "participating_regions"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,8 +162,7 @@ def parse_practice(
         potential_for_transfer_html=rendered.known.get("potential_for_transfer", ""),
         extra_sections=rendered.extra,
         footnotes_html=rendered.footnotes,
-        text=rendered.text,
-        positions=reader.positions(),
+        positions={k: v for k, v in reader.positions().items() if k.split(".")[0] in CHECKED_LATER},
     )
     return Parsed(practice, tuple(problems))
 

@@ -79,7 +79,6 @@ class RenderedBody:
     known: dict[str, str]  # resources_needed, evidence_of_success, potential_for_transfer
     extra: tuple[Section, ...]
     footnotes: str
-    text: str  # plain text of everything, for search and summaries
 
 
 ENGINES = ("python-markdown", "markdown-it")
@@ -185,7 +184,7 @@ def split_body(body: str, *, trust_html: bool = False, engine: str = "python-mar
             known[key] = content
         else:
             extra.append(Section(title, anchor or f"section-{len(extra) + 1}", content))
-    return RenderedBody(description, known, tuple(extra), footnotes, plain_text(rendered))
+    return RenderedBody(description, known, tuple(extra), footnotes)
 
 
 def split_front_matter(text: str) -> tuple[str | None, str, int]:

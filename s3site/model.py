@@ -142,7 +142,6 @@ class Practice:
     potential_for_transfer_html: str = ""
     extra_sections: tuple[Section, ...] = ()
     footnotes_html: str = ""
-    text: str = ""  # plain text of all sections, for search snippets and word counts
     # Where each front-matter field was written: field -> (line, column), for errors
     # found after parsing (unknown theme, unknown region).
     positions: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from .model import Practice, Site
@@ -93,15 +94,19 @@ def practice_json(practice: Practice, site: Site) -> bytes:
     return dumps({"format_version": FORMAT_VERSION, "practice": practice_record(practice, site)})
 
 
-def practices_json(site: Site) -> bytes:
-    return dumps(
-        {
-            "format_version": FORMAT_VERSION,
-            "site": {"title": site.settings.title, "url": site.settings.base_url},
-            "count": len(site.practices),
-            "practices": [practice_record(p, site) for p in site.practices],
-        }
-    )
+def practices_json(site: Site) -> Iterator[bytes]:
+    """All practices as one JSON document, a record at a time.
+
+    The same bytes as dumps() of the whole document, without ever holding
+    every practice's HTML in memory at once.
+    """
+    head = dumps({"count": len(site.practices), "format_version": FORMAT_VERSION}).rstrip(b"}\n")
+    yield head + b',"practices":['
+    for number, practice in enumerate(site.practices):
+        record = dumps(practice_record(practice, site)).rstrip(b"\n")
+        yield record if number == 0 else b"," + record
+    site_info = dumps({"title": site.settings.title, "url": site.settings.base_url}).rstrip(b"\n")
+    yield b'],"site":' + site_info + b"}\n"
 
 
 def defuse(cell: str) -> str:
@@ -111,9 +116,12 @@ def defuse(cell: str) -> str:
     return cell
 
 
-def practices_csv(site: Site) -> bytes:
+def practices_csv(site: Site) -> Iterator[bytes]:
+    """All practices as CSV, a row at a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
+    # A BOM lets spreadsheet programs recognise UTF-8 (names with accents).
+    buffer.write("\ufeff")
     writer.writerow(CSV_COLUMNS)
     for practice in site.practices:
         record = practice_record(practice, site)
@@ -135,5 +143,8 @@ def practices_csv(site: Site) -> bytes:
             ),
         }
         writer.writerow([defuse("" if row[c] is None else str(row[c])) for c in CSV_COLUMNS])
-    # A BOM lets spreadsheet programs recognise UTF-8 (names with accents).
-    return ("\ufeff" + buffer.getvalue()).encode()
+        if buffer.tell() > 1 << 16:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import errno
+import filecmp
 import os
 import shutil
 from collections.abc import Iterable
@@ -164,8 +165,12 @@ class StagedOutput:
         self.unchanged += 1
         return True
 
-    def write(self, relative: str, data: bytes) -> None:
-        """Write one file; link the published one instead when its bytes are the same."""
+    def write(self, relative: str, data: bytes | Iterable[bytes]) -> None:
+        """Write one file; link the published one instead when its bytes are the same.
+
+        `data` may come in chunks (a large data file), so that it is never
+        all in memory at once.
+        """
         self._folder_for(relative)
         target = f"{self._root}/{relative}"
         if relative in self.spare_keys:
@@ -174,6 +179,9 @@ class StagedOutput:
                 os.unlink(target)
             except FileNotFoundError:
                 pass
+        if not isinstance(data, bytes):
+            self._write_chunks(relative, target, data)
+            return
         if self._previous_root:
             old = f"{self._previous_root}/{relative}"
             try:
@@ -188,6 +196,23 @@ class StagedOutput:
                 pass
         with open(target, "wb") as handle:
             handle.write(data)
+        self.written += 1
+        self.changed.append(relative)
+
+    def _write_chunks(self, relative: str, target: str, chunks: Iterable[bytes]) -> None:
+        with open(target, "wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+        if self._previous_root:
+            old = f"{self._previous_root}/{relative}"
+            try:
+                if os.stat(old).st_size == os.stat(target).st_size and filecmp.cmp(old, target, shallow=False):
+                    os.unlink(target)
+                    os.link(old, target)
+                    self.unchanged += 1
+                    return
+            except OSError:
+                pass
         self.written += 1
         self.changed.append(relative)
 

@@ -8,7 +8,7 @@ parallel workers can split the same list between them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ class Output:
     source: str  # what asked for it, for clash messages
     template: str = ""
     context: dict[str, Any] = field(default_factory=dict)
-    make: Callable[[], bytes] | None = None
+    make: Callable[[], bytes | Iterable[bytes]] | None = None
     copy_from: Path | None = None
     in_sitemap: bool = False  # an HTML page readers and search engines should find
     site_wide: bool = False  # shows every practice: made again whenever any changes

@@ -12,7 +12,9 @@ the same name. Every template gets the same small context:
 Helpers available in templates: `url(path)` (a site path under the base
 path), `absolute(url)` (with the host, for feeds and canonical links) and the
 filters `iso` (a date as YYYY-MM-DD) and `jsonld` (schema.org data).
-Charts (stats.py): `stats_charts()` gives the statistics page's charts by
+`card(practice)` renders partials/card.html (with the practice as `item`)
+once per build; lists show practices through it. `europe_map(id)` and
+`europe_map_legend()` draw the map of Europe. Charts (stats.py): `stats_charts()` gives the statistics page's charts by
 key, and `chart_svg(chart, id, limit=0, title="")` draws one as inline SVG.
 """
 
@@ -153,6 +155,8 @@ class Renderer:
             url=lambda path="": base + str(path).lstrip("/"),
             absolute=lambda url: origin + url,
         )
+        self.env.globals["card"] = self.card
+        self._cards: dict[str, Markup] = {}
         self.env.globals["europe_map"] = self._europe_map
         self.env.globals["europe_map_legend"] = lambda: Markup(render_legend(self._country_counts()))
         self.env.globals["stats_charts"] = self._stats_charts
@@ -162,6 +166,18 @@ class Renderer:
         self.env.filters["region_term"] = lambda code: site.regions[code]
         self.env.filters["type_label"] = lambda type_id: TYPOLOGY_LABELS.get(type_id, type_id)
         self.env.filters["jsonld"] = lambda practice: practice_jsonld(practice, site)
+
+    def card(self, practice: Practice) -> Markup:
+        """A practice as listed (partials/card.html, which gets `item`), rendered once per build.
+
+        A practice appears in many lists (related practices, themes, every
+        level of its region); its card is the same in each.
+        """
+        html = self._cards.get(practice.slug)
+        if html is None:
+            html = Markup(self.env.get_template("partials/card.html").render(item=practice).strip("\n"))
+            self._cards[practice.slug] = html
+        return html
 
     def _country_counts(self) -> dict[str, int]:
         return {term.code: term.count for term in self.site.countries}

@@ -78,6 +78,7 @@ def resolve_practices(
                 participants=participants,
                 status=status,
                 url=f"{base_path}practices/{practice.slug}/",
+                positions={},  # only needed for the messages above
                 **_local_files(practice, base_path, static_root),
             )
         )
