@@ -19,7 +19,7 @@ from pathlib import Path
 
 import jinja2
 
-from .cache import CACHE_DIR, CODE_SALT, OutputManifest, ParseCache, digest
+from .cache import CACHE_DIR, CODE_SALT, OutputManifest, ParseCache, decode, digest, encode
 from .config import Settings, read_settings
 from .content import Parsed, parse_page, parse_practice, parse_themes
 from .errors import Diagnostic, SiteError, error
@@ -194,18 +194,18 @@ def _parse_all(
         else:
             missing.append((source, data, key))
 
-    def parse_chunk(items: Sequence[tuple[str, bytes, str]]) -> list[tuple[str, str, Parsed]]:
-        parsed_items = []
-        for source, data, key in items:
-            parsed = _with_digest(parse_one(source, data), key)
-            cache.store(key, parsed)  # in the worker, so that writing is shared out too
-            parsed_items.append((source, key, parsed))
-        return parsed_items
+    def parse_chunk(items: Sequence[tuple[str, bytes, str]]) -> list[tuple[str, str, bytes]]:
+        # Results travel encoded, as the cache stores them: encoding is then
+        # done once, and in the workers.
+        return [(source, key, encode(_with_digest(parse_one(source, data), key))) for source, data, key in items]
 
+    entries = []
     for chunk in map_chunks(parse_chunk, missing, workers=workers):
-        for source, key, parsed in chunk:
-            results[source] = parsed
-            cache.remember(key, parsed)
+        for source, key, entry in chunk:
+            results[source] = decode(entry)
+            cache.remember(key, results[source])
+            entries.append((key, entry))
+    cache.store_many(entries)
     return [results[source] for source in sources]
 
 
@@ -358,6 +358,7 @@ def build(
     loaded = load(root, base_url=base_url, strict=strict, drafts=drafts, cache=parse_cache, workers=workers)
     stage(f"load, parse ({parse_cache.hits} cached, {parse_cache.misses} parsed), resolve, index")
     parse_cache.forget_unused()
+    parse_cache.close()
     site = loaded.site
     outputs, clashes = plan_outputs(site, static_root=root / "content" / "static")
     if clashes:

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import pickle
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
@@ -62,30 +63,62 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def encode(value: Any) -> bytes:
+    """A value as a checksummed cache entry."""
+    body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return MAGIC + hashlib.sha256(body).digest() + body
+
+
+def decode(entry: bytes) -> Any | None:
+    """The value of a cache entry, or None if it is corrupt or not ours."""
+    body = entry[len(MAGIC) + 32 :]
+    if entry[: len(MAGIC)] != MAGIC or hashlib.sha256(body).digest() != entry[len(MAGIC) : len(MAGIC) + 32]:
+        return None
+    try:
+        return pickle.loads(body)
+    except Exception:  # an entry from elsewhere: never trust it
+        return None
+
+
 class ParseCache:
-    """Parse results by key, one checksummed file each.
+    """Parse results by key, in one SQLite file.
+
+    One file rather than one per entry: on many file systems creating ten
+    thousand small files costs more than parsing them. Entries are
+    checksummed; a corrupt entry or database is dropped and rebuilt.
 
     A long-running process (the preview server) passes `memory`, a dict kept
     between builds, so that unchanged files are not even read from disk.
     """
 
     def __init__(self, folder: Path | None, memory: dict[str, Any] | None = None) -> None:
-        self.folder = folder / "parse" if folder else None
+        self.path = folder / "parse.sqlite" if folder else None
+        self._db: sqlite3.Connection | None = None
         # The caller's dict holds other things too (compiled templates).
         self.memory: dict[str, Any] | None = memory.setdefault("parsed", {}) if memory is not None else None
         self.used: set[str] = set()
         self.hits = 0
         self.misses = 0
 
-    def _path(self, key: str) -> Path:
-        assert self.folder is not None
-        return self.folder / key[:2] / key
+    def _connect(self) -> sqlite3.Connection | None:
+        if self._db is None and self.path is not None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(self.path, isolation_level=None)
+                self._db.execute("CREATE TABLE IF NOT EXISTS parsed (key TEXT PRIMARY KEY, entry BLOB)")
+            except sqlite3.Error as exc:
+                self._reset(exc)
+        return self._db
 
-    def forget_unused(self) -> None:
-        """Drop from memory what this build did not use: edited files' old versions."""
-        if self.memory is not None:
-            for key in set(self.memory) - self.used:
-                del self.memory[key]
+    def _reset(self, exc: Exception) -> None:
+        """A database we cannot use: delete it, and do without a cache this build."""
+        log.warning("the build cache %s is unreadable (%s); it will be rebuilt", self.path, exc)
+        if self._db is not None:
+            self._db.close()
+        self._db = None
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+            self.path = None
 
     def get(self, key: str) -> Any | None:
         self.used.add(key)
@@ -93,33 +126,28 @@ class ParseCache:
             self.hits += 1
             return self.memory[key]
         value = self._read(key)
-        if value is not None and self.memory is not None:
+        if value is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        if self.memory is not None:
             self.memory[key] = value
         return value
 
     def _read(self, key: str) -> Any | None:
-        if self.folder is None:
-            return None
-        path = self._path(key)
-        try:
-            data = path.read_bytes()
-        except OSError:
-            self.misses += 1
-            return None
-        body = data[len(MAGIC) + 32 :]
-        if data[: len(MAGIC)] != MAGIC or hashlib.sha256(body).digest() != data[len(MAGIC) : len(MAGIC) + 32]:
-            log.warning("ignoring a corrupt cache entry: %s", path)
-            path.unlink(missing_ok=True)
-            self.misses += 1
+        db = self._connect()
+        if db is None:
             return None
         try:
-            value = pickle.loads(body)
-        except Exception:  # an entry from elsewhere: never trust it
-            log.warning("ignoring an unreadable cache entry: %s", path)
-            path.unlink(missing_ok=True)
-            self.misses += 1
+            row = db.execute("SELECT entry FROM parsed WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error as exc:
+            self._reset(exc)
             return None
-        self.hits += 1
+        if row is None:
+            return None
+        value = decode(row[0])
+        if value is None:
+            log.warning("ignoring a corrupt entry of the build cache")
         return value
 
     def remember(self, key: str, value: Any) -> None:
@@ -128,15 +156,43 @@ class ParseCache:
         if self.memory is not None:
             self.memory[key] = value
 
-    def store(self, key: str, value: Any) -> None:
-        """Write a result to the disk cache."""
-        if self.folder is None:
+    def store_many(self, entries: list[tuple[str, bytes]]) -> None:
+        """Write encoded entries to the disk cache, in one transaction."""
+        db = self._connect()
+        if db is None or not entries:
             return
-        body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            _atomic_write(self._path(key), MAGIC + hashlib.sha256(body).digest() + body)
-        except OSError as exc:  # a read-only or full disk costs speed, not the build
-            log.warning("cannot write the build cache: %s", exc)
+            with db:
+                db.execute("BEGIN")
+                db.executemany("INSERT OR REPLACE INTO parsed (key, entry) VALUES (?, ?)", entries)
+        except sqlite3.Error as exc:  # a read-only or full disk costs speed, not the build
+            self._reset(exc)
+
+    def forget_unused(self) -> None:
+        """Drop what this build did not use (edited files' old versions), from memory and,
+        once it outweighs what is used, from disk."""
+        if self.memory is not None:
+            for key in set(self.memory) - self.used:
+                del self.memory[key]
+        db = self._connect()
+        if db is None:
+            return
+        try:
+            count = db.execute("SELECT count(*) FROM parsed").fetchone()[0]
+            if count > 2 * len(self.used) + 100:
+                with db:
+                    db.execute("BEGIN")
+                    db.execute("CREATE TEMP TABLE used (key TEXT PRIMARY KEY)")
+                    db.executemany("INSERT INTO used VALUES (?)", ((k,) for k in self.used))
+                    db.execute("DELETE FROM parsed WHERE key NOT IN (SELECT key FROM used)")
+                    db.execute("DROP TABLE used")
+        except sqlite3.Error as exc:
+            self._reset(exc)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
 
 class OutputManifest:

@@ -139,8 +139,11 @@ def with_related(practices: tuple[Practice, ...], count: int) -> Iterable[Practi
     if count <= 0:
         yield from practices
         return
-    themes = [frozenset(p.themes) for p in practices]
-    places = [frozenset(r.code for r in p.location_chain) for p in practices]
+    # Themes as bits, so that counting shared themes is one AND and a popcount;
+    # places as chains (country first), so that shared places are a common prefix.
+    bit = {theme: 1 << i for i, theme in enumerate(sorted({t for p in practices for t in p.themes}))}
+    themes = [sum(bit[t] for t in set(p.themes)) for p in practices]
+    chains = [tuple(r.code for r in p.location_chain) for p in practices]
     order = [(p.title.casefold(), p.slug) for p in practices]
     by_region: dict[str, list[int]] = defaultdict(list)
     by_country_theme: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -162,10 +165,14 @@ def with_related(practices: tuple[Practice, ...], count: int) -> Iterable[Practi
             candidates.update(by_country_theme[(chain[0].code, theme)][:window])
             candidates.update(by_theme[theme][:window])
         candidates.discard(i)
-        own_themes, own_places = themes[i], places[i]
+        own_themes, own_chain = themes[i], chains[i]
         scored = []
         for j in candidates:
-            shared = 2 * len(own_themes & themes[j]) + len(own_places & places[j])
+            other_chain = chains[j]
+            places = 0
+            while places < len(own_chain) and places < len(other_chain) and own_chain[places] == other_chain[places]:
+                places += 1
+            shared = 2 * (own_themes & themes[j]).bit_count() + places
             if shared:
                 scored.append((-shared, order[j], j))
         best = heapq.nsmallest(count, scored)

@@ -120,24 +120,30 @@ def test_deleted_practice_pages_disappear(make_site):
 
 
 def test_corrupt_or_foreign_cache_is_rebuilt_not_trusted(make_site, tmp_path):
+    import sqlite3
+
     root = make_site({"a.md": practice_text(), "b.md": practice_text(title="B")}, site=SITE)
     build(root)
     expected = tree(root / "output")
     cache = root / ".s3site-cache"
-    for entry in (cache / "parse").rglob("*"):
-        if entry.is_file():
-            entry.write_bytes(b"s3site-cache-1\n" + b"\0" * 32 + b"not a pickle")
+    # Entries that are not ours: a bad checksum, then a good checksum of garbage.
+    with sqlite3.connect(cache / "parse.sqlite") as db:
+        db.execute("UPDATE parsed SET entry = ?", (b"s3site-cache-1\n" + b"\0" * 32 + b"not a pickle",))
     (cache / "outputs.json").write_text('{"salt": "someone else", "builds": {}}')
-    (root / "content/practices/a.md").write_text(practice_text(title="A changed"))
-    (root / "content/practices/a.md").write_text(practice_text())
     shutil.rmtree(root / "output")
-    build(root)
+    assert build(root).written == len(expected) - 1  # all but the marker file, made anew
     assert tree(root / "output") == expected
-    garbage = next(p for p in (cache / "parse").rglob("*") if p.is_file())
-    garbage.write_bytes(b"garbage")
+    # A file that is not a database at all, and a manifest that is not JSON.
+    (cache / "parse.sqlite").write_bytes(b"garbage" * 100)
     (cache / "outputs.json").write_text("{not json")
+    (root / "content/practices/a.md").write_text(practice_text(title="A changed"))
+    build(root)
+    assert "A changed" in (root / "output/practices/a/index.html").read_text()
+    (root / "content/practices/a.md").write_text(practice_text())
     build(root)
     assert tree(root / "output") == expected
+    with sqlite3.connect(cache / "parse.sqlite") as db:  # rebuilt, and in use again
+        assert db.execute("SELECT count(*) FROM parsed").fetchone()[0] >= 2
 
 
 def test_parallel_build_is_identical_to_one_process(make_site, tmp_path, monkeypatch):
