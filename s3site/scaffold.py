@@ -317,7 +317,7 @@ def site_files() -> dict[str, str]:
         "content/themes.yaml": (DATA / "default-themes.yaml").read_text(encoding="utf-8"),
         "content/practices/social-economy-s3-platform.md": EXAMPLE_PRACTICE,
         "content/pages/about.md": ABOUT_PAGE,
-        ".gitignore": "/output/\n/.s3site-cache/\n",
+        ".gitignore": "/output/\n/.output.s3site-spare/\n/.s3site-cache/\n",
         "README.md": README,
     }
 

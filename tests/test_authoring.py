@@ -22,7 +22,7 @@ def test_init_writes_a_site_that_builds_at_once(tmp_path, run):
         assert f"wrote {name}" in out
     assert (site / "content/themes.yaml").read_bytes() == (
         Path(__file__).parent.parent / "s3site/data/default-themes.yaml").read_bytes()
-    assert set((site / ".gitignore").read_text().split()) == {"/output/", "/.s3site-cache/"}
+    assert set((site / ".gitignore").read_text().split()) == {"/output/", "/.output.s3site-spare/", "/.s3site-cache/"}
     readme = (site / "README.md").read_text()
     assert "s3site serve" in readme and "base_url" in readme and "s3site new" in readme
 
