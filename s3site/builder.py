@@ -13,13 +13,13 @@ import datetime as dt
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
 
-from .cache import CACHE_DIR, CODE_SALT, OutputManifest, ParseCache, decode, digest, encode
+from .cache import CACHE_DIR, CODE_SALT, OutputManifest, ParseCache, digest
 from .config import Settings, read_settings
 from .content import Parsed, parse_page, parse_practice, parse_themes
 from .errors import Diagnostic, SiteError, error
@@ -36,15 +36,21 @@ from .output import (
 )
 from .parallel import default_workers, map_chunks
 from .plan import Output, plan_outputs
-from .regions import RegionRegistry, load_registry
+from .regions import RegionRegistry
 from .render import Renderer, TemplateSet, template_error
 from .resolve import resolve_pages, resolve_practices
 from .search import index_site
+from .sources import (
+    input_digest,
+    links_leaving,
+    page_sources,
+    parse_all,
+    parse_file,
+    practice_sources,
+    site_regions,
+)
 
 log = logging.getLogger(__name__)
-
-PRACTICE_SUFFIXES = (".md", ".markdown", ".yaml", ".yml")
-
 
 @dataclass(slots=True)
 class BuildResult:
@@ -128,12 +134,12 @@ def load(
         return parse_page(source, data, trust_html=trust_html, engine=engine)
 
     practices: list[Practice] = []
-    for parsed in _parse_all(root, practice_sources(root), parse_one_practice, cache, salt, workers):
+    for parsed in parse_all(root, practice_sources(root), parse_one_practice, cache, salt, workers):
         problems += parsed.diagnostics
         if parsed.model is not None:
             practices.append(parsed.model)
     pages: list[Page] = []
-    for parsed in _parse_all(root, page_sources(root), parse_one_page, cache, salt, workers):
+    for parsed in parse_all(root, page_sources(root), parse_one_page, cache, salt, workers):
         problems += parsed.diagnostics
         if parsed.model is not None:
             pages.append(parsed.model)
@@ -161,120 +167,6 @@ def load(
     return Loaded(root, site, warnings, registry, themes_digest)
 
 
-def _read(root: Path, sources: Sequence[str], salt: str) -> list[tuple[str, bytes, str]]:
-    """Each file's bytes and its cache key: its path, its content and what parses it."""
-    items = []
-    for source in sources:
-        data = (root / source).read_bytes()
-        items.append((source, data, digest(salt, source, data)))
-    return items
-
-
-def _with_digest(parsed: Parsed, key: str) -> Parsed:
-    if parsed.model is None:
-        return parsed
-    return Parsed(replace(parsed.model, digest=key), parsed.diagnostics)
-
-
-def _parse_all(
-    root: Path,
-    sources: list[str],
-    parse_one: Callable[[str, bytes], Parsed],
-    cache: ParseCache,
-    salt: str,
-    workers: int,
-) -> list[Parsed]:
-    """Parse files, taking unchanged ones from the cache, the rest across workers."""
-    results: dict[str, Parsed] = {}
-    missing: list[tuple[str, bytes, str]] = []
-    for source, data, key in _read(root, sources, salt):
-        cached = cache.get(key)
-        if isinstance(cached, Parsed):
-            results[source] = cached
-        else:
-            missing.append((source, data, key))
-
-    def parse_chunk(items: Sequence[tuple[str, bytes, str]]) -> list[tuple[str, str, bytes]]:
-        # Results travel encoded, as the cache stores them: encoding is then
-        # done once, and in the workers.
-        return [(source, key, encode(_with_digest(parse_one(source, data), key))) for source, data, key in items]
-
-    entries = []
-    for chunk in map_chunks(parse_chunk, missing, workers=workers):
-        for source, key, entry in chunk:
-            results[source] = decode(entry)
-            cache.remember(key, results[source])
-            entries.append((key, entry))
-    cache.store_many(entries)
-    return [results[source] for source in sources]
-
-
-def site_regions(root: Path) -> tuple[RegionRegistry, list[Diagnostic]]:
-    registry = load_registry()
-    extras = root / "content" / "regions.yaml"
-    if not extras.is_file():
-        return registry, []
-    try:
-        text = extras.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        return registry, [error("content/regions.yaml", "not valid UTF-8 text; save it as UTF-8")]
-    return registry.with_extras(text, "content/regions.yaml")
-
-
-def parse_file(root: Path, source: str, parse, *, required: bool) -> Parsed:
-    path = root / source
-    if not path.is_file():
-        if required:
-            return Parsed(None, (error(source, "missing: the site needs this file"),))
-        return Parsed(None)
-    return parse(source, path.read_bytes())
-
-
-def _sources(root: Path, folder: str, suffixes: tuple[str, ...]) -> list[str]:
-    """Files below a content folder, sorted, as site-relative POSIX paths."""
-    base = root / folder
-    if not base.is_dir():
-        return []
-    found = []
-    for directory, subdirs, files in os.walk(base):
-        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
-        for name in sorted(files):
-            path = Path(directory, name)
-            if path.is_symlink() and base.resolve() not in path.resolve().parents:
-                continue  # reported by links_leaving()
-            if name.endswith(suffixes) and not name.startswith((".", "_", "~")) and not name.endswith("~"):
-                found.append(path.relative_to(root).as_posix())
-    return sorted(found)
-
-
-def links_leaving(root: Path, folders: Sequence[str]) -> list[Diagnostic]:
-    """Symbolic links that point outside their folder: never followed, always reported."""
-    problems = []
-    for folder in folders:
-        base = (root / folder).resolve()
-        if not base.is_dir():
-            continue
-        for directory, subdirs, files in os.walk(root / folder):
-            subdirs.sort()
-            for name in sorted(subdirs + files):
-                path = Path(directory, name)
-                if path.is_symlink():
-                    target = path.resolve()
-                    if target != base and base not in target.parents:
-                        problems.append(error(path.relative_to(root).as_posix(),
-                                              f"a symbolic link to {target}, outside {folder}/; "
-                                              "copy the file in instead"))
-    return problems
-
-
-def practice_sources(root: Path) -> list[str]:
-    return _sources(root, "content/practices", PRACTICE_SUFFIXES)
-
-
-def page_sources(root: Path) -> list[str]:
-    return _sources(root, "content/pages", (".md", ".markdown"))
-
-
 def render_output(output: Output, renderer: Renderer) -> bytes | Iterable[bytes]:
     """The bytes of one planned output file (in chunks for large data files)."""
     if output.make is not None:
@@ -294,29 +186,6 @@ class _StageTimer:
         now = time.perf_counter()
         log.debug("%6.2f s  %s", now - self.last, name)
         self.last = now
-
-
-def input_digest(root: Path, output: Path, options: Sequence[str]) -> str:
-    """Everything a build reads, as one digest: equal digests mean equal output."""
-    parts = [CODE_SALT, str(output), str(build_date()), *options]
-    for folder in ("content", "templates"):
-        base = root / folder
-        if not base.is_dir():
-            continue
-        for directory, subdirs, files in os.walk(base):
-            subdirs.sort()
-            for name in sorted(files):
-                path = os.path.join(directory, name)
-                relative = os.path.relpath(path, root)
-                if relative.startswith(os.path.join("content", "static") + os.sep):
-                    # Static files can be large; they are only copied, so their
-                    # size and time are enough to notice a change.
-                    stat = os.stat(path)
-                    parts.append(f"{relative}:{stat.st_size}:{stat.st_mtime_ns}")
-                else:
-                    with open(path, "rb") as handle:
-                        parts.append(f"{relative}:{digest(handle.read())}")
-    return digest(*parts)
 
 
 def build(
@@ -345,7 +214,8 @@ def build(
     manifest = OutputManifest(cache_folder)
     published_id = previous_build_id(output)
     stage = _StageTimer()
-    inputs = input_digest(root, output, [repr(base_url), repr(strict), repr(drafts)])
+    # The day matters too: it decides which practices are ongoing.
+    inputs = input_digest(root, output, [str(build_date()), repr(base_url), repr(strict), repr(drafts)])
     stage("read inputs")
     if published_id and manifest.inputs_for(published_id) == inputs:
         # Nothing the build reads has changed since the published build.

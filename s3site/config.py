@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .content import FieldReader, Parsed, decode
 from .errors import Diagnostic, error
 from .fields import Field, FieldError, coerce
-from .content import Parsed, FieldReader, decode
+from .markup import ENGINES
 from .yamlio import YamlError, load_yaml
 
-MARKDOWN_ENGINES = ("python-markdown", "markdown-it")
+MARKDOWN_ENGINES = ENGINES
 
 SITE_FIELDS: tuple[Field, ...] = (
     Field("title", "text", "The site's name, shown in the header and the browser tab.", required=True),

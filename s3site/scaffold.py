@@ -16,11 +16,11 @@ from pathlib import Path
 
 import yaml
 
-from .builder import PRACTICE_SUFFIXES, parse_file, site_regions
 from .content import parse_themes, slugify
 from .errors import SiteError, did_you_mean, error
 from .fields import LOCATION_FIELDS, PRACTICE_FIELDS, Field
 from .regions import Region, RegionLookupError, RegionRegistry
+from .sources import PRACTICE_SUFFIXES, parse_file, site_regions
 
 DATA = Path(__file__).parent / "data"
 
