@@ -11,7 +11,7 @@ N ?= 10000
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,data]'
 	touch $@
 
 install: $(VENV)/.installed
