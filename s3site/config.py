@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .content import FieldReader, Parsed, decode
+from .content import FieldReader, Parsed, read_yaml_file
 from .errors import Diagnostic, error
 from .fields import Field, FieldError, coerce
 from .markup import ENGINES
-from .yamlio import YamlError, load_yaml
 
 MARKDOWN_ENGINES = ENGINES
 
@@ -78,13 +77,9 @@ def normalise_base_url(url: str) -> str:
 
 def parse_settings(source: str, data: bytes, *, base_url: str | None = None) -> Parsed:
     """Parse site.yaml into Settings, applying a --base-url override."""
-    text, problems = decode(source, data)
-    if text is None:
+    document, problems = read_yaml_file(source, data)
+    if document is None:
         return Parsed(None, tuple(problems))
-    try:
-        document = load_yaml(text)
-    except YamlError as exc:
-        return Parsed(None, (error(source, exc.message, exc.line, exc.column),))
     if document.data is None:
         document.data = {}
     if not isinstance(document.data, dict):

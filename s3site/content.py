@@ -222,15 +222,22 @@ def parse_page(
     return Parsed(page, tuple(problems))
 
 
-def parse_themes(source: str, data: bytes) -> Parsed:
-    """Parse themes.yaml: a list of {id, title, description}."""
+def read_yaml_file(source: str, data: bytes) -> tuple[YamlDocument | None, list[Diagnostic]]:
+    """A whole YAML file (site.yaml, themes.yaml): decoded and parsed, or the problems."""
     text, problems = decode(source, data)
     if text is None:
-        return Parsed(None, tuple(problems))
+        return None, problems
     try:
-        document = load_yaml(text)
+        return load_yaml(text), problems
     except YamlError as exc:
-        return Parsed(None, (error(source, exc.message, exc.line, exc.column),))
+        return None, [error(source, exc.message, exc.line, exc.column)]
+
+
+def parse_themes(source: str, data: bytes) -> Parsed:
+    """Parse themes.yaml: a list of {id, title, description}."""
+    document, problems = read_yaml_file(source, data)
+    if document is None:
+        return Parsed(None, tuple(problems))
     items, prefix = document.data, ""
     if isinstance(items, dict) and isinstance(items.get("themes"), list):
         items, prefix = items["themes"], "themes."

@@ -144,18 +144,23 @@ def _person(value: Any) -> Person:
     )
 
 
-def _persons(value: Any) -> tuple[Person, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        value = [value]
-    people = []
-    for i, item in enumerate(value, 1):
-        try:
-            people.append(_person(item))
-        except FieldError as exc:
-            raise FieldError(f"item {i}: {exc}") from None
-    return tuple(people)
+def _list_of(coerce_item: Callable[[Any], Any]) -> Callable[[Any], tuple[Any, ...]]:
+    """A coercer for a list of items (one item alone is taken as a list of one)."""
+
+    def coerce_list(value: Any) -> tuple[Any, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            value = [value]
+        items = []
+        for i, item in enumerate(value, 1):
+            try:
+                items.append(coerce_item(item))
+            except FieldError as exc:
+                raise FieldError(f"item {i}: {exc}") from None
+        return tuple(items)
+
+    return coerce_list
 
 
 def _link(value: Any) -> Link:
@@ -173,20 +178,6 @@ def _link(value: Any) -> Link:
     title = value.get("title", value.get("name"))
     url = _url_or_path(target)
     return Link(_text(title) if title is not None else url, url)
-
-
-def _links(value: Any) -> tuple[Link, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        value = [value]
-    links = []
-    for i, item in enumerate(value, 1):
-        try:
-            links.append(_link(item))
-        except FieldError as exc:
-            raise FieldError(f"item {i}: {exc}") from None
-    return tuple(links)
 
 
 def _url_or_path(value: Any) -> str:
@@ -267,9 +258,9 @@ COERCERS: dict[str, Callable[[Any], Any]] = {
     "strings": _strings,
     "slug": _slug,
     "person": _person,
-    "persons": _persons,
+    "persons": _list_of(_person),
     "link": _link,
-    "links": _links,
+    "links": _list_of(_link),
     "image": _image,
     "aliases": _alias,
     "mapping": _mapping,
