@@ -217,12 +217,12 @@ def build(
     # The day matters too: it decides which practices are ongoing.
     inputs = input_digest(root, output, [str(build_date()), repr(base_url), repr(strict), repr(drafts)])
     stage("read inputs")
-    if published_id and manifest.inputs_for(published_id) == inputs:
+    last = manifest.last_build()
+    if published_id and last and last["build_id"] == published_id and last["inputs"] == inputs:
         # Nothing the build reads has changed since the published build.
-        return BuildResult(site=None, practices=manifest.builds[published_id].get("practices", 0),
-                           files=len(manifest.keys_for(published_id) or {}),
-                           unchanged=len(manifest.keys_for(published_id) or {}),
-                           seconds=time.perf_counter() - started, up_to_date=True)
+        return BuildResult(site=None, practices=last.get("practices", 0), files=last.get("files", 0),
+                           unchanged=last.get("files", 0), seconds=time.perf_counter() - started,
+                           up_to_date=True)
 
     parse_cache = ParseCache(cache_folder, memory)
     loaded = load(root, base_url=base_url, strict=strict, drafts=drafts, cache=parse_cache, workers=workers)

@@ -200,45 +200,65 @@ class OutputManifest:
 
     A file whose key is unchanged need not be rendered again. Builds are
     named by their build id, which the output folder's marker file records,
-    so keys are only ever applied to the folder they describe. `inputs` is a
-    digest of everything a build read, to notice when nothing changed at all.
+    so keys are only ever applied to the folder they describe. A small
+    separate file describes the last build, with a digest of everything it
+    read, so that "nothing changed" is known without loading every key.
     """
 
     def __init__(self, folder: Path | None) -> None:
         self.path = folder / "outputs.json" if folder else None
-        self.builds: dict[str, dict] = {}
-        if self.path is None:
-            return
+        self.last_path = folder / "last-build.json" if folder else None
+        self._builds: dict[str, dict] | None = None
+
+    @property
+    def builds(self) -> dict[str, dict]:
+        if self._builds is None:
+            self._builds = {}
+            data = self._read(self.path)
+            if data is not None and isinstance(data.get("builds"), dict):
+                self._builds = {
+                    k: v for k, v in data["builds"].items()
+                    if isinstance(v, dict) and isinstance(v.get("keys"), dict)
+                }
+        return self._builds
+
+    @staticmethod
+    def _read(path: Path | None) -> dict | None:
+        if path is None:
+            return None
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return
-        if isinstance(data, dict) and data.get("salt") == CODE_SALT and isinstance(data.get("builds"), dict):
-            self.builds = {
-                k: v for k, v in data["builds"].items()
-                if isinstance(v, dict) and isinstance(v.get("keys"), dict)
-            }
+            return None
+        return data if isinstance(data, dict) and data.get("salt") == CODE_SALT else None
+
+    def last_build(self) -> dict | None:
+        """The last build: build_id, inputs, practices, files; None if unknown."""
+        data = self._read(self.last_path)
+        if data is None or not all(isinstance(data.get(k), str) for k in ("build_id", "inputs")):
+            return None
+        return data
 
     def keys_for(self, build_id: str | None) -> dict[str, str] | None:
         build = self.builds.get(build_id or "")
         return build["keys"] if build else None
 
-    def inputs_for(self, build_id: str | None) -> str | None:
-        build = self.builds.get(build_id or "")
-        return build.get("inputs") if build else None
-
     def save(
         self, build_id: str, keys: dict[str, str], inputs: str, *, keep: str | None, practices: int
     ) -> None:
         """Record a build, keeping only it and the build `keep` (the spare's)."""
-        if self.path is None:
+        if self.path is None or self.last_path is None:
             return
-        builds = {build_id: {"keys": keys, "inputs": inputs, "practices": practices}}
+        builds = {build_id: {"keys": keys}}
         if keep and keep != build_id and keep in self.builds:
             builds[keep] = self.builds[keep]
-        self.builds = builds
-        text = json.dumps({"salt": CODE_SALT, "builds": builds}, sort_keys=True)
+        self._builds = builds
+        last = {"salt": CODE_SALT, "build_id": build_id, "inputs": inputs, "practices": practices,
+                "files": len(keys)}
         try:
-            _atomic_write(self.path, text.encode())
+            # The keys first: a last-build record never describes keys not yet saved.
+            self.last_path.unlink(missing_ok=True)
+            _atomic_write(self.path, json.dumps({"salt": CODE_SALT, "builds": builds}, sort_keys=True).encode())
+            _atomic_write(self.last_path, json.dumps(last, sort_keys=True).encode())
         except OSError as exc:
             log.warning("cannot write the build cache: %s", exc)
