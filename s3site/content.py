@@ -27,7 +27,7 @@ from .fields import (
     coerce,
 )
 from .markup import split_body, split_front_matter, to_html
-from .model import Page, Practice, Section, Theme
+from .model import Page, Practice, Theme
 from .yamlio import YamlDocument, YamlError, load_yaml
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -341,6 +341,3 @@ class FieldReader:
         self.problems.extend(reader.problems)
         return values
 
-
-# Re-exported for the builder's type hints.
-__all__ = ["Parsed", "decode", "parse_page", "parse_practice", "parse_themes", "slugify", "Section"]

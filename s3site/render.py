@@ -145,6 +145,8 @@ class Renderer:
 
     def __init__(self, site: Site, templates: TemplateSet) -> None:
         self.site = site
+        self.templates = templates
+        self._announced: set[str] = set()
         self.env = templates.environment
         self._charts: dict[str, Chart] | None = None
         base = site.settings.base_path
@@ -204,6 +206,10 @@ class Renderer:
 
     def render(self, template: str, **context: Any) -> str:
         """Render one template with the shared globals and this page's context."""
+        if template not in self._announced:
+            # Which file won, the site's override or the package's default.
+            log.debug("template %s: %s", template, self.templates.resolved_path(template))
+            self._announced.add(template)
         return self.env.get_template(template).render(**context)
 
 
