@@ -30,7 +30,6 @@ from .output import (
     StagedOutput,
     build_id_of,
     check_output_folder,
-    previous_build_id,
     recover,
     spare_folder,
 )
@@ -116,8 +115,7 @@ def load(
     themes_parsed = parse_file(root, "content/themes.yaml", parse_themes, required=True)
     problems += themes_parsed.diagnostics
     themes: tuple[Theme, ...] = themes_parsed.model or ()
-    themes_path = root / "content" / "themes.yaml"
-    themes_digest = digest(themes_path.read_bytes()) if themes_path.is_file() else ""
+    themes_digest = digest(repr(themes))  # for output keys: what pages show of the themes
 
     registry, found = site_regions(root)
     problems += found
@@ -212,7 +210,7 @@ def build(
     recover(output)
     cache_folder = root / CACHE_DIR if use_cache else None
     manifest = OutputManifest(cache_folder)
-    published_id = previous_build_id(output)
+    published_id = build_id_of(output)
     stage = _StageTimer()
     # The day matters too: it decides which practices are ongoing.
     inputs = input_digest(root, output, [str(build_date()), repr(base_url), repr(strict), repr(drafts)])

@@ -70,11 +70,6 @@ def build_id_of(folder: Path) -> str | None:
     return None
 
 
-def previous_build_id(output: Path) -> str | None:
-    """The build id of the published output folder."""
-    return build_id_of(output)
-
-
 def _ours(folder: Path) -> bool:
     return (folder / MARKER).is_file()
 
