@@ -39,15 +39,7 @@ from .regions import RegionRegistry
 from .render import Renderer, TemplateSet, template_error
 from .resolve import resolve_pages, resolve_practices
 from .search import index_site
-from .sources import (
-    input_digest,
-    links_leaving,
-    page_sources,
-    parse_all,
-    parse_file,
-    practice_sources,
-    site_regions,
-)
+from .sources import FileDigests, Scan, parse_all, parse_file, scan, site_regions
 
 log = logging.getLogger(__name__)
 
@@ -105,9 +97,11 @@ def load(
     drafts: bool = False,
     cache: ParseCache | None = None,
     workers: int = 1,
+    scanned: Scan | None = None,
 ) -> Loaded:
     """Read and check the whole site; raise SiteError listing every problem."""
     cache = cache or ParseCache(None)
+    scanned = scanned or scan(root, FileDigests(None))
     problems: list[Diagnostic] = []
     settings, found = read_settings(root, base_url=base_url)
     problems += found
@@ -119,7 +113,7 @@ def load(
 
     registry, found = site_regions(root)
     problems += found
-    problems += links_leaving(root, ("content", "templates"))
+    problems += scanned.problems
 
     trust_html = settings.trust_html if settings else False
     engine = settings.markdown if settings else "python-markdown"
@@ -132,12 +126,12 @@ def load(
         return parse_page(source, data, trust_html=trust_html, engine=engine)
 
     practices: list[Practice] = []
-    for parsed in parse_all(root, practice_sources(root), parse_one_practice, cache, salt, workers):
+    for parsed in parse_all(root, scanned.practices, scanned, parse_one_practice, cache, salt, workers):
         problems += parsed.diagnostics
         if parsed.model is not None:
             practices.append(parsed.model)
     pages: list[Page] = []
-    for parsed in parse_all(root, page_sources(root), parse_one_page, cache, salt, workers):
+    for parsed in parse_all(root, scanned.pages, scanned, parse_one_page, cache, salt, workers):
         problems += parsed.diagnostics
         if parsed.model is not None:
             pages.append(parsed.model)
@@ -213,8 +207,11 @@ def build(
     published_id = build_id_of(output)
     stage = _StageTimer()
     # The day matters too: it decides which practices are ongoing.
-    inputs = input_digest(root, output, [str(build_date()), repr(base_url), repr(strict), repr(drafts)])
-    stage("read inputs")
+    file_digests = FileDigests(cache_folder / "files.json" if cache_folder else None, memory)
+    scanned = scan(root, file_digests)
+    file_digests.save()
+    inputs = scanned.digest(output, [str(build_date()), repr(base_url), repr(strict), repr(drafts)])
+    stage(f"scan files ({file_digests.read} read)")
     last = manifest.last_build()
     if published_id and last and last["build_id"] == published_id and last["inputs"] == inputs:
         # Nothing the build reads has changed since the published build.
@@ -223,7 +220,8 @@ def build(
                            up_to_date=True)
 
     parse_cache = ParseCache(cache_folder, memory)
-    loaded = load(root, base_url=base_url, strict=strict, drafts=drafts, cache=parse_cache, workers=workers)
+    loaded = load(root, base_url=base_url, strict=strict, drafts=drafts, cache=parse_cache, workers=workers,
+                  scanned=scanned)
     stage(f"load, parse ({parse_cache.hits} cached, {parse_cache.misses} parsed), resolve, index")
     parse_cache.forget_unused()
     parse_cache.close()

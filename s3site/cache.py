@@ -17,6 +17,7 @@ import sqlite3
 import sys
 import tempfile
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 from . import __version__
@@ -51,7 +52,7 @@ def _package_digest() -> str:
 CODE_SALT = digest(__version__, sys.version, MAGIC, _package_digest())
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
@@ -120,35 +121,36 @@ class ParseCache:
             self.path.unlink(missing_ok=True)
             self.path = None
 
-    def get(self, key: str) -> Any | None:
-        self.used.add(key)
-        if self.memory is not None and key in self.memory:
-            self.hits += 1
-            return self.memory[key]
-        value = self._read(key)
-        if value is None:
-            self.misses += 1
-            return None
-        self.hits += 1
-        if self.memory is not None:
-            self.memory[key] = value
-        return value
-
-    def _read(self, key: str) -> Any | None:
-        db = self._connect()
-        if db is None:
-            return None
-        try:
-            row = db.execute("SELECT entry FROM parsed WHERE key = ?", (key,)).fetchone()
-        except sqlite3.Error as exc:
-            self._reset(exc)
-            return None
-        if row is None:
-            return None
-        value = decode(row[0])
-        if value is None:
-            log.warning("ignoring a corrupt entry of the build cache")
-        return value
+    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+        """The entries found for many keys, in one query."""
+        found: dict[str, Any] = {}
+        wanted = []
+        keys = set(keys)
+        for key in keys:
+            self.used.add(key)
+            if self.memory is not None and key in self.memory:
+                found[key] = self.memory[key]
+            else:
+                wanted.append(key)
+        db = self._connect() if wanted else None
+        if db is not None:
+            try:
+                rows = db.execute("SELECT key, entry FROM parsed WHERE key IN (SELECT value FROM json_each(?))",
+                                  (json.dumps(wanted),)).fetchall()
+            except sqlite3.Error as exc:
+                self._reset(exc)
+                rows = []
+            for key, entry in rows:
+                value = decode(entry)
+                if value is None:
+                    log.warning("ignoring a corrupt entry of the build cache")
+                    continue
+                found[key] = value
+                if self.memory is not None:
+                    self.memory[key] = value
+        self.hits += len(found)
+        self.misses += len(keys) - len(found)
+        return found
 
     def remember(self, key: str, value: Any) -> None:
         """Keep a result in memory (the caller's process) for later builds."""
@@ -258,7 +260,7 @@ class OutputManifest:
         try:
             # The keys first: a last-build record never describes keys not yet saved.
             self.last_path.unlink(missing_ok=True)
-            _atomic_write(self.path, json.dumps({"salt": CODE_SALT, "builds": builds}, sort_keys=True).encode())
-            _atomic_write(self.last_path, json.dumps(last, sort_keys=True).encode())
+            atomic_write(self.path, json.dumps({"salt": CODE_SALT, "builds": builds}, sort_keys=True).encode())
+            atomic_write(self.last_path, json.dumps(last, sort_keys=True).encode())
         except OSError as exc:
             log.warning("cannot write the build cache: %s", exc)

@@ -7,27 +7,20 @@ are reported, never followed.
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .cache import CODE_SALT, ParseCache, decode, digest, encode
+from .cache import CODE_SALT, ParseCache, atomic_write, decode, digest, encode
 from .content import Parsed
 from .errors import Diagnostic, error
 from .parallel import map_chunks
 from .regions import RegionRegistry, load_registry
 
 PRACTICE_SUFFIXES = (".md", ".markdown", ".yaml", ".yml")
-
-
-def read_sources(root: Path, sources: Sequence[str], salt: str) -> list[tuple[str, bytes, str]]:
-    """Each file's bytes and its cache key: its path, its content and what parses it."""
-    items = []
-    for source in sources:
-        data = (root / source).read_bytes()
-        items.append((source, data, digest(salt, source, data)))
-    return items
 
 
 def _with_digest(parsed: Parsed, key: str) -> Parsed:
@@ -39,20 +32,29 @@ def _with_digest(parsed: Parsed, key: str) -> Parsed:
 def parse_all(
     root: Path,
     sources: list[str],
+    scan: Scan,
     parse_one: Callable[[str, bytes], Parsed],
     cache: ParseCache,
     salt: str,
     workers: int,
 ) -> list[Parsed]:
-    """Parse files, taking unchanged ones from the cache, the rest across workers."""
+    """Parse files, taking unchanged ones from the cache, the rest across workers.
+
+    A file's cache key comes from the digest the scan found for it, so an
+    unchanged file is not even read.
+    """
+    keys = {source: digest(salt, source, scan.files[source]) for source in sources}
     results: dict[str, Parsed] = {}
     missing: list[tuple[str, bytes, str]] = []
-    for source, data, key in read_sources(root, sources, salt):
-        cached = cache.get(key)
-        if isinstance(cached, Parsed):
-            results[source] = cached
-        else:
-            missing.append((source, data, key))
+    cached = cache.get_many(keys.values())
+    for source in sources:
+        found = cached.get(keys[source])
+        if isinstance(found, Parsed):
+            results[source] = found
+            continue
+        data = (root / source).read_bytes()
+        # The key of what was read, should the file have changed since the scan.
+        missing.append((source, data, digest(salt, source, digest(data))))
 
     def parse_chunk(items: Sequence[tuple[str, bytes, str]]) -> list[tuple[str, str, bytes]]:
         # Results travel encoded, as the cache stores them: encoding is then
@@ -78,72 +80,134 @@ def parse_file(root: Path, source: str, parse, *, required: bool) -> Parsed:
     return parse(source, path.read_bytes())
 
 
-def _sources(root: Path, folder: str, suffixes: tuple[str, ...]) -> list[str]:
-    """Files below a content folder, sorted, as site-relative POSIX paths."""
-    base = root / folder
-    if not base.is_dir():
-        return []
-    found = []
-    for directory, subdirs, files in os.walk(base):
-        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
-        for name in sorted(files):
-            path = Path(directory, name)
-            if path.is_symlink() and base.resolve() not in path.resolve().parents:
-                continue  # reported by links_leaving()
-            if name.endswith(suffixes) and not name.startswith((".", "_", "~")) and not name.endswith("~"):
-                found.append(path.relative_to(root).as_posix())
-    return sorted(found)
+@dataclass(slots=True)
+class Scan:
+    """What the site's folders hold: each file's digest, the sources, bad links."""
+
+    files: dict[str, str]  # site-relative path -> digest of its content
+    practices: list[str]
+    pages: list[str]
+    problems: list[Diagnostic]
+
+    def digest(self, output: Path, options: Sequence[str]) -> str:
+        """Everything a build reads, as one digest: equal digests mean equal output."""
+        return digest(CODE_SALT, str(output), *options, *(f"{p}:{d}" for p, d in sorted(self.files.items())))
 
 
-def links_leaving(root: Path, folders: Sequence[str]) -> list[Diagnostic]:
-    """Symbolic links that point outside their folder: never followed, always reported."""
-    problems = []
-    for folder in folders:
-        base = (root / folder).resolve()
-        if not base.is_dir():
-            continue
-        for directory, subdirs, files in os.walk(root / folder):
-            subdirs.sort()
-            for name in sorted(subdirs + files):
-                path = Path(directory, name)
-                if path.is_symlink():
-                    target = path.resolve()
-                    if target != base and base not in target.parents:
-                        problems.append(error(path.relative_to(root).as_posix(),
-                                              f"a symbolic link to {target}, outside {folder}/; "
-                                              "copy the file in instead"))
-    return problems
+def _is_source(relative: str, folder: str, suffixes: tuple[str, ...]) -> bool:
+    if not relative.startswith(folder + "/"):
+        return False
+    *folders, name = relative[len(folder) + 1 :].split("/")
+    return (
+        name.endswith(suffixes)
+        and not name.startswith((".", "_", "~"))
+        and not name.endswith("~")
+        and not any(f.startswith(".") for f in folders)
+    )
 
 
-def practice_sources(root: Path) -> list[str]:
-    return _sources(root, "content/practices", PRACTICE_SUFFIXES)
+def scan(root: Path, known: FileDigests) -> Scan:
+    """Walk content/ and templates/ once: digests, sources, and links that leave.
 
+    Symbolic links that point outside their folder are reported, never read.
+    Static files can be large and are only copied, so their size and time
+    stand for their content.
+    """
+    files: dict[str, str] = {}
+    problems: list[Diagnostic] = []
+    top = os.fspath(root)
 
-def page_sources(root: Path) -> list[str]:
-    return _sources(root, "content/pages", (".md", ".markdown"))
+    def walk(folder: str, relative: str, real_base: Path) -> None:
+        with os.scandir(f"{top}/{relative}") as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+        for entry in entries:
+            path = f"{relative}/{entry.name}"
+            if entry.is_symlink():
+                target = Path(entry.path).resolve()
+                if target != real_base and real_base not in target.parents:
+                    problems.append(error(path, f"a symbolic link to {target}, outside {folder}/; "
+                                                "copy the file in instead"))
+                    continue
+                if target.is_dir():
+                    continue  # not followed: the folder it points to is walked anyway
+            if entry.is_dir():
+                walk(folder, path, real_base)
+            elif entry.is_file():
+                files[path] = known.of(entry.path, path, static=path.startswith("content/static/"))
 
-
-def input_digest(root: Path, output: Path, options: Sequence[str]) -> str:
-    """Everything a build reads, as one digest: equal digests mean equal output."""
-    parts = [CODE_SALT, str(output), *options]
     for folder in ("content", "templates"):
-        base = root / folder
-        if not base.is_dir():
-            continue
-        for directory, subdirs, files in os.walk(base):
-            subdirs.sort()
-            for name in sorted(files):
-                path = os.path.join(directory, name)
-                relative = os.path.relpath(path, root)
-                if relative.startswith(os.path.join("content", "static") + os.sep):
-                    # Static files can be large; they are only copied, so their
-                    # size and time are enough to notice a change.
-                    stat = os.stat(path)
-                    parts.append(f"{relative}:{stat.st_size}:{stat.st_mtime_ns}")
-                else:
-                    with open(path, "rb") as handle:
-                        parts.append(f"{relative}:{digest(handle.read())}")
-    return digest(*parts)
+        if (root / folder).is_dir():
+            walk(folder, folder, (root / folder).resolve())
+    return Scan(
+        files=files,
+        practices=sorted(p for p in files if _is_source(p, "content/practices", PRACTICE_SUFFIXES)),
+        pages=sorted(p for p in files if _is_source(p, "content/pages", (".md", ".markdown"))),
+        problems=problems,
+    )
+
+
+class FileDigests:
+    """The digest of each file's content, remembered by its size and times.
+
+    A file whose size, times and inode match the last scan is not read
+    again. Like git's index, an entry is only trusted when the file was last
+    changed a while before that scan: a file written in the same clock tick
+    as the scan could have changed without its times showing it.
+    """
+
+    MARGIN_NS = 2_000_000_000
+
+    def __init__(self, path: Path | None, memory: dict | None = None) -> None:
+        self.path = path
+        self.memory = memory
+        self.old: dict[str, list] = {}
+        self.trusted_before = 0
+        self.new: dict[str, list] = {}
+        self.started = time.time_ns()
+        self.read = 0
+        kept = memory.get("files") if memory is not None else None
+        record = kept if kept is not None else self._load()
+        if record is not None:
+            self.old, self.trusted_before = record["files"], record["scanned"] - self.MARGIN_NS
+
+    def _load(self) -> dict | None:
+        if self.path is None:
+            return None
+        try:
+            record = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if (not isinstance(record, dict) or record.get("salt") != CODE_SALT
+                or not isinstance(record.get("files"), dict) or not isinstance(record.get("scanned"), int)):
+            return None
+        return record
+
+    def of(self, path: str, relative: str, *, static: bool) -> str:
+        stat = os.stat(path)
+        signature = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+        if static:
+            return f"{stat.st_size}:{stat.st_mtime_ns}"
+        old = self.old.get(relative)
+        if (isinstance(old, list) and old[:4] == signature and isinstance(old[4], str)
+                and stat.st_ctime_ns < self.trusted_before and stat.st_mtime_ns < self.trusted_before):
+            self.new[relative] = old
+            return old[4]
+        with open(path, "rb") as handle:
+            content = digest(handle.read())
+        self.read += 1
+        self.new[relative] = [*signature, content]
+        return content
+
+    def save(self) -> None:
+        record = {"salt": CODE_SALT, "scanned": self.started, "files": self.new}
+        if self.memory is not None:
+            self.memory["files"] = record
+        if self.path is None or (self.read == 0 and self.new.keys() == self.old.keys()):
+            return
+        try:
+            atomic_write(self.path, json.dumps(record).encode())
+        except OSError:
+            pass  # costs speed next time, nothing else
 
 
 def site_regions(root: Path) -> tuple[RegionRegistry, list[Diagnostic]]:

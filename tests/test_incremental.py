@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from s3site import parallel
 from s3site.builder import build
+from s3site.sources import FileDigests, scan
 
 SITE = "title: T\nbase_url: https://example.org/sub/\nper_page: 2\nsearch: false\n"
 
@@ -163,3 +165,56 @@ def test_both_markdown_engines_build(make_site, engine):
     build(root)
     html = (root / "output/practices/a/index.html").read_text()
     assert "\u201cquoted\u201d" in html and "A note." in html
+
+
+def _scan_twice(root: Path, change=None) -> tuple[FileDigests, dict[str, str], dict[str, str]]:
+    first = FileDigests(root / ".s3site-cache/files.json")
+    before = scan(root, first).files
+    first.save()
+    if change:
+        change()
+    second = FileDigests(root / ".s3site-cache/files.json")
+    return second, before, scan(root, second).files
+
+
+def test_unchanged_files_are_not_read_again(make_site, monkeypatch):
+    root = make_site({f"p{i}.md": practice_text(title=f"P{i}") for i in range(3)}, site=SITE)
+    monkeypatch.setattr(FileDigests, "MARGIN_NS", 0)
+    second, before, after = _scan_twice(root)
+    assert second.read == 0 and after == before and len(after) == 5
+
+
+def test_a_change_that_keeps_size_and_time_is_still_seen(make_site, monkeypatch):
+    root = make_site({"a.md": practice_text(title="Alpha")}, site=SITE)
+    path = root / "content/practices/a.md"
+    monkeypatch.setattr(FileDigests, "MARGIN_NS", 0)
+
+    def same_size_same_mtime() -> None:
+        stamp = path.stat().st_mtime_ns
+        path.write_text(practice_text(title="Gamma"))
+        os.utime(path, ns=(stamp, stamp))
+
+    second, before, after = _scan_twice(root, same_size_same_mtime)
+    assert second.read == 1 and after["content/practices/a.md"] != before["content/practices/a.md"]
+
+
+def test_a_file_changed_as_it_was_scanned_is_read_again(make_site):
+    # Written within the file system's clock tick of the last scan, its times
+    # cannot prove it unchanged (git's "racy clean" files).
+    root = make_site({"a.md": practice_text()}, site=SITE)
+    second, _, after = _scan_twice(root)
+    assert second.read == len(after) == 3
+
+
+def test_a_corrupt_file_digest_record_is_ignored(make_site, monkeypatch):
+    root = make_site(site=SITE)
+    monkeypatch.setattr(FileDigests, "MARGIN_NS", 0)
+    build(root)
+    for garbage in ("{not json", '{"salt": "other", "scanned": 1, "files": {}}', '{"files": {"x": 1}}'):
+        (root / ".s3site-cache/files.json").write_text(garbage)
+        digests = FileDigests(root / ".s3site-cache/files.json")
+        assert scan(root, digests).files and digests.read == len(digests.new)
+    (root / "content/practices/lapland.md").write_text(practice_text(title="Renamed"))
+    (root / ".s3site-cache/files.json").write_text("[]")
+    build(root)
+    assert "Renamed" in (root / "output/practices/lapland/index.html").read_text()
