@@ -16,8 +16,8 @@ import pickle
 import sqlite3
 import sys
 import tempfile
-from pathlib import Path
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from . import __version__
