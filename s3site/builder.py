@@ -154,7 +154,7 @@ def load(
     errors = [d for d in problems if d.severity == "error"]
     if errors or settings is None:
         raise SiteError(problems)
-    site = build_site(settings, practices, pages, themes, registry, build_date=today)
+    site = build_site(settings, practices, pages, themes, registry, build_date=today, cache=cache)
     warnings = [d for d in problems if d.severity == "warning"]
     return Loaded(root, site, warnings, registry, themes_digest)
 

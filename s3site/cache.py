@@ -152,6 +152,11 @@ class ParseCache:
         self.misses += len(keys) - len(found)
         return found
 
+    def store(self, key: str, value: Any) -> None:
+        """Keep one value, in memory and on disk."""
+        self.remember(key, value)
+        self.store_many([(key, encode(value))])
+
     def remember(self, key: str, value: Any) -> None:
         """Keep a result in memory (the caller's process) for later builds."""
         self.used.add(key)

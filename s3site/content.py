@@ -28,6 +28,7 @@ from .fields import (
 )
 from .markup import split_body, split_front_matter, to_html
 from .model import Page, Practice, Theme
+from .pickling import quick_pickle
 from .yamlio import YamlDocument, YamlError, load_yaml
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -35,6 +36,7 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 CHECKED_LATER = frozenset({"slug", "themes", "location", "leading_region", "participating_regions"})
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Parsed:
     """What parsing one file gave: the model (None when it failed) and its problems."""

@@ -13,7 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .pickling import quick_pickle
 
+
+@quick_pickle
 @dataclass(frozen=True, slots=True, order=True)
 class Diagnostic:
     """One problem in one file, at a line and column when known (1-based)."""

@@ -11,8 +11,8 @@ import datetime as dt
 import heapq
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import replace
 
+from .cache import ParseCache, digest
 from .config import Settings
 from .model import Page, Practice, RegionTerm, Site, Theme, ThemeTerm, TypeTerm
 from .regions import TYPOLOGY_LABELS, Region, RegionRegistry
@@ -32,11 +32,12 @@ def build_site(
     registry: RegionRegistry,
     *,
     build_date: dt.date,
+    cache: ParseCache | None = None,
 ) -> Site:
     """Build every index of the site from resolved practices."""
     base = settings.base_path
-    practices = list(with_related(newest_first(practices), settings.related))
     ordered = newest_first(practices)
+    with_related(ordered, settings.related, cache)
     theme_terms = _theme_terms(ordered, themes, base)
     regions = _region_terms(ordered, registry, base)
     countries = tuple(
@@ -129,16 +130,37 @@ def _type_terms(practices: tuple[Practice, ...], base: str) -> tuple[TypeTerm, .
     )
 
 
-def with_related(practices: tuple[Practice, ...], count: int) -> Iterable[Practice]:
+def with_related(practices: tuple[Practice, ...], count: int, cache: ParseCache | None = None) -> None:
     """Give each practice the ones that share most of its themes and places.
+
+    An edit to a practice's text changes nothing this depends on, so the
+    result is cached by a digest of what it reads of every practice.
+    """
+    if count <= 0:
+        return
+    features = digest("related", str(count), *(
+        f"{p.slug}|{p.title}|{','.join(p.themes)}|{','.join(r.code for r in p.location_chain)}"
+        for p in practices
+    ))
+    found = cache.get_many([features]).get(features) if cache else None
+    if not isinstance(found, list) or len(found) != len(practices):
+        found = _related_indices(practices, count)
+        if cache:
+            cache.store(features, found)
+    for practice, related in zip(practices, found, strict=True):
+        # The practices were made for this build by resolve_practices(), and
+        # nothing has seen them yet: filling in the one field that needs all
+        # of them is safe, and a tenth of the cost of copying each.
+        object.__setattr__(practice, "related", tuple(practices[j] for j in related))
+
+
+def _related_indices(practices: tuple[Practice, ...], count: int) -> list[list[int]]:
+    """For each practice, the positions of its related ones.
 
     Scoring every pair would be quadratic; candidates come instead from the
     same region, then the same country and theme, then the same theme, a
     bounded number from each, and are scored by what they share.
     """
-    if count <= 0:
-        yield from practices
-        return
     # Themes as bits, so that counting shared themes is one AND and a popcount;
     # places as chains (country first), so that shared places are a common prefix.
     bit = {theme: 1 << i for i, theme in enumerate(sorted({t for p in practices for t in p.themes}))}
@@ -156,6 +178,7 @@ def with_related(practices: tuple[Practice, ...], count: int) -> Iterable[Practi
             by_country_theme[(chain[0].code, theme)].append(i)
             by_theme[theme].append(i)
     window = count * 3
+    related = []
     for i, practice in enumerate(practices):
         chain = practice.location_chain
         candidates: set[int] = set()
@@ -175,5 +198,5 @@ def with_related(practices: tuple[Practice, ...], count: int) -> Iterable[Practi
             shared = 2 * (own_themes & themes[j]).bit_count() + places
             if shared:
                 scored.append((-shared, order[j], j))
-        best = heapq.nsmallest(count, scored)
-        yield replace(practice, related=tuple(practices[j] for *_, j in best))
+        related.append([j for *_, j in heapq.nsmallest(count, scored)])
+    return related

@@ -12,6 +12,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .pickling import quick_pickle
+
 if TYPE_CHECKING:
     from .config import Settings
     from .regions import Region
@@ -22,6 +24,7 @@ MONTHS = (
 )
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True, order=True)
 class PartialDate:
     """A date known to the year, the month or the day (`2018`, `2018-06`, `2018-06-01`)."""
@@ -59,6 +62,7 @@ class PartialDate:
         return dt.date(self.year, month, day)
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Person:
     """An author or a follower of a practice."""
@@ -68,6 +72,7 @@ class Person:
     email: str = ""
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Link:
     """A titled link: a project, an attachment."""
@@ -76,6 +81,7 @@ class Link:
     url: str
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Image:
     """An illustration of a practice."""
@@ -86,6 +92,7 @@ class Image:
     height: int = 0
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Section:
     """A second-level section of a practice's text, rendered to HTML."""
@@ -95,6 +102,7 @@ class Section:
     html: str
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Theme:
     """One topic of the theme taxonomy, declared in themes.yaml."""
@@ -105,6 +113,7 @@ class Theme:
     line: int = 0  # where it is declared, for error messages
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Practice:
     """One good practice, as written by an editor and then resolved."""
@@ -193,6 +202,7 @@ class Practice:
         return tuple(s for s in known if s.html) + self.extra_sections
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Page:
     """A free page such as "About", written in Markdown."""

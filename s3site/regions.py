@@ -38,6 +38,7 @@ from pathlib import Path
 import yaml
 
 from .errors import Diagnostic, did_you_mean, error
+from .pickling import quick_pickle
 from .yamlio import Loader as YamlLoader
 from .yamlio import YamlError, check_text
 
@@ -77,6 +78,7 @@ _EXTRA_CODE = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)*")
 _REGION_FIELDS = ("code", "name", "parent", "types")
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Region:
     """One region: a country (level 0), a NUTS 1-3 unit, or an extra from regions.yaml."""

@@ -512,8 +512,9 @@ class Preview:
             return
         if result.warnings:
             print(report_text(self.root, result.warnings), file=sys.stderr, flush=True)
-        self.state.publish(has_site=True, ok=True, errors=(), overlay="",
-                           base_path=result.site.settings.base_path)
+        # An up-to-date build loads no site (a file saved unchanged): the base path stands.
+        base_path = result.site.settings.base_path if result.site else self.state.base_path
+        self.state.publish(has_site=True, ok=True, errors=(), overlay="", base_path=base_path)
         print(f"[{when}] Built{what}: {result.written} files written, {result.unchanged} "
               f"unchanged, in {time.perf_counter() - started:.2f} s (build {self.state.builds})",
               flush=True)

@@ -91,7 +91,8 @@ class Scan:
 
     def digest(self, output: Path, options: Sequence[str]) -> str:
         """Everything a build reads, as one digest: equal digests mean equal output."""
-        return digest(CODE_SALT, str(output), *options, *(f"{p}:{d}" for p, d in sorted(self.files.items())))
+        return digest(CODE_SALT, str(output), *options, *map(str, self.problems),
+                      *(f"{p}:{d}" for p, d in sorted(self.files.items())))
 
 
 def _is_source(relative: str, folder: str, suffixes: tuple[str, ...]) -> bool:

@@ -218,3 +218,39 @@ def test_a_corrupt_file_digest_record_is_ignored(make_site, monkeypatch):
     (root / ".s3site-cache/files.json").write_text("[]")
     build(root)
     assert "Renamed" in (root / "output/practices/lapland/index.html").read_text()
+
+
+def test_related_practices_are_computed_again_only_when_what_they_read_changes(make_site, monkeypatch, tmp_path):
+    from s3site import indexes
+
+    calls = []
+    compute = indexes._related_indices
+    monkeypatch.setattr(indexes, "_related_indices", lambda *args: calls.append(1) or compute(*args))
+    practices = {f"p{i}.md": practice_text(title=f"P{i}", themes="[energy]", location=f"{{country: {c}}}")
+                 for i, c in enumerate(["FI", "FI", "ES", "ES"])}
+    root = make_site(practices, site=SITE)
+    build(root)
+    path = root / "content/practices/p0.md"
+    path.write_text(practice_text(title="P0", themes="[energy]", location="{country: FI}", body="New text.\n"))
+    build(root)
+    assert len(calls) == 1
+    path.write_text(practice_text(title="P0", themes="[social-economy]", location="{country: ES}"))
+    build(root)
+    assert len(calls) == 2
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+def test_cached_models_load_equal_to_what_was_stored(tmp_path):
+    import pickle
+
+    from s3site.content import parse_practice
+
+    text = practice_text(author="{name: A, organisation: B}", followers="[{name: C}]", end="2030-01",
+                         keywords="[a, b]", image="{src: /x.png, alt: An image}",
+                         body="Text.\n\n## Resources needed\n\nMoney.\n\n## Other things\n\nMore.\n")
+    parsed = parse_practice("content/practices/p.md", text.encode(), trust_html=False, engine="python-markdown")
+    assert parsed.model is not None and parsed.model.author and parsed.model.extra_sections
+    loaded = pickle.loads(pickle.dumps(parsed))
+    assert loaded == parsed and loaded.model.positions == parsed.model.positions
+    with pytest.raises(AttributeError):
+        loaded.model.title = "changed"  # still frozen

@@ -242,6 +242,17 @@ def test_a_crash_inside_the_build_is_shown_and_watching_goes_on(make_site, serve
     assert OVERLAY_ID not in server.page("/")
 
 
+def test_a_file_saved_unchanged_keeps_the_preview_going(make_site, serve):
+    root = make_site()
+    server = serve(root)
+    builds = server.status()["builds"]
+    path = root / "content/practices/lapland.md"
+    path.write_bytes(path.read_bytes())  # saved again, nothing changed: the build is up to date
+    assert server.wait_for_build(builds)["ok"]
+    edit_title(root, "Saved later")
+    server.wait_for(lambda: "Saved later" in server.page("/practices/lapland/"), what="the next edit")
+
+
 def test_a_site_that_never_built_comes_up_once_fixed(make_site, serve):
     root = make_site({"lapland.md": practice_text(themes="[nope]")})
     server = serve(root)
