@@ -10,6 +10,7 @@ output instead of being rendered again.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import os
 import time
@@ -159,10 +160,10 @@ def load(
     return Loaded(root, site, warnings, registry, themes_digest)
 
 
-def render_output(output: Output, renderer: Renderer) -> bytes | Iterable[bytes]:
+def render_output(output: Output, renderer: Renderer, staged: StagedOutput) -> bytes | Iterable[bytes]:
     """The bytes of one planned output file (in chunks for large data files)."""
     if output.make is not None:
-        return output.make()
+        return output.make(staged.read) if output.late else output.make()
     if output.copy_from is not None:
         return output.copy_from.read_bytes()
     return renderer.render(output.template, **output.context).encode()
@@ -206,10 +207,10 @@ def build(
     manifest = OutputManifest(cache_folder)
     published_id = build_id_of(output)
     stage = _StageTimer()
-    # The day matters too: it decides which practices are ongoing.
     file_digests = FileDigests(cache_folder / "files.json" if cache_folder else None, memory)
     scanned = scan(root, file_digests)
     file_digests.save()
+    # The day matters too: it decides which practices are ongoing.
     inputs = scanned.digest(output, [str(build_date()), repr(base_url), repr(strict), repr(drafts)])
     stage(f"scan files ({file_digests.read} read)")
     last = manifest.last_build()
@@ -220,74 +221,88 @@ def build(
                            up_to_date=True)
 
     parse_cache = ParseCache(cache_folder, memory)
-    loaded = load(root, base_url=base_url, strict=strict, drafts=drafts, cache=parse_cache, workers=workers,
-                  scanned=scanned)
-    stage(f"load, parse ({parse_cache.hits} cached, {parse_cache.misses} parsed), resolve, index")
-    parse_cache.forget_unused()
-    parse_cache.close()
-    site = loaded.site
-    outputs, clashes = plan_outputs(site, static_root=root / "content" / "static")
-    if clashes:
-        raise SiteError(clashes + loaded.warnings)
-    templates, templates_digest = _templates(root, cache_folder, memory)
-    renderer = Renderer(site, templates)
-    fingerprints = Fingerprinter(
-        site, templates, global_key(site, templates_digest, [loaded.registry.fingerprint, loaded.themes_digest])
-    )
-    keys = {item.path: fingerprints.key(item) for item in outputs}
-    stage("plan and keys")
-    build_id = digest(*(f"{path}={key}" for path, key in sorted(keys.items())))
-
-    # Rendering can still fail (a broken template override); until commit()
-    # nothing has touched the output folder.
-    spare_id = build_id_of(spare_folder(output))
-    staged = StagedOutput(output, manifest.keys_for(published_id), manifest.keys_for(spare_id))
-    search_seconds = 0.0
+    # Loading makes hundreds of thousands of objects that live until the
+    # build ends; Python's cycle collector would walk them again and again
+    # (a quarter of a small rebuild's time). It pauses while they are made,
+    # then leaves them out of its walks until the build is done.
+    gc.disable()
     try:
-        to_render = [i for i, item in enumerate(outputs) if not staged.keep(item.path, keys[item.path])]
-        # Folders are made here, before work is split: workers making them
-        # in parallel contend on the file system and are slower, not faster.
-        staged.prepare_folders(outputs[i].path for i in to_render)
-        stage(f"keep unchanged files ({len(outputs) - len(to_render)})")
+        loaded = load(root, base_url=base_url, strict=strict, drafts=drafts, cache=parse_cache, workers=workers,
+                      scanned=scanned)
+        gc.freeze()
+    finally:
+        gc.enable()
+    stage(f"load, parse ({parse_cache.hits} cached, {parse_cache.misses} parsed), resolve, index")
+    try:
+        parse_cache.forget_unused()
+        parse_cache.close()
+        site = loaded.site
+        outputs, clashes = plan_outputs(site, static_root=root / "content" / "static")
+        if clashes:
+            raise SiteError(clashes + loaded.warnings)
+        templates, templates_digest = _templates(root, cache_folder, memory)
+        renderer = Renderer(site, templates)
+        fingerprints = Fingerprinter(
+            site, templates, global_key(site, templates_digest, [loaded.registry.fingerprint, loaded.themes_digest])
+        )
+        keys = {item.path: fingerprints.key(item) for item in outputs}
+        stage("plan and keys")
+        build_id = digest(*(f"{path}={key}" for path, key in sorted(keys.items())))
 
-        def render_chunk(indices: Sequence[int]) -> tuple[int, int, list[str]]:
-            before = (staged.written, staged.unchanged, len(staged.changed))
-            for i in indices:
-                staged.write(outputs[i].path, render_output(outputs[i], renderer))
-            return (staged.written - before[0], staged.unchanged - before[1], staged.changed[before[2]:])
+        # Rendering can still fail (a broken template override); until commit()
+        # nothing has touched the output folder.
+        spare_id = build_id_of(spare_folder(output))
+        staged = StagedOutput(output, manifest.keys_for(published_id), manifest.keys_for(spare_id))
+        search_seconds = 0.0
+        try:
+            to_render = [i for i, item in enumerate(outputs) if not staged.keep(item.path, keys[item.path])]
+            # Folders are made here, before work is split: workers making them
+            # in parallel contend on the file system and are slower, not faster.
+            staged.prepare_folders(outputs[i].path for i in to_render)
+            stage(f"keep unchanged files ({len(outputs) - len(to_render)})")
 
-        results = map_chunks(render_chunk, to_render, workers=workers)
-        if len(results) > 1:  # done in worker processes: add up what they did
-            staged.written = sum(r[0] for r in results)
-            staged.unchanged += sum(r[1] for r in results)
-            staged.changed = sorted(path for r in results for path in r[2])
-        stage(f"render and write ({len(to_render)})")
-        staged.remove_stale(keys)
-        if site.settings.search:
-            # The index is made from the staged pages, so the swap below
-            # publishes pages and index together.
-            search_seconds = index_site(staged, site)
-        staged.commit(build_id)
-        stage("search index and swap")
-    except jinja2.TemplateError as exc:
-        staged.abort()
-        raise SiteError([template_error(exc, root)]) from None
-    except BaseException:
-        staged.abort()
-        raise
-    manifest.save(build_id, keys, inputs, keep=published_id, practices=len(site.practices))
-    return BuildResult(
-        site=site,
-        practices=len(site.practices),
-        pages=sum(1 for o in outputs if o.path.endswith(".html")),
-        files=len(outputs),
-        written=staged.written,
-        unchanged=staged.unchanged,
-        rendered=len(to_render),
-        seconds=time.perf_counter() - started,
-        search_seconds=search_seconds,
-        warnings=loaded.warnings,
-    )
+            def render_chunk(indices: Sequence[int]) -> tuple[int, int, list[str]]:
+                before = (staged.written, staged.unchanged, len(staged.changed))
+                for i in indices:
+                    staged.write(outputs[i].path, render_output(outputs[i], renderer, staged))
+                return (staged.written - before[0], staged.unchanged - before[1], staged.changed[before[2]:])
+
+            late = [i for i in to_render if outputs[i].late]
+            results = map_chunks(render_chunk, [i for i in to_render if not outputs[i].late], workers=workers)
+            if len(results) > 1:  # done in worker processes: add up what they did
+                staged.written = sum(r[0] for r in results)
+                staged.unchanged += sum(r[1] for r in results)
+                staged.changed = sorted(path for r in results for path in r[2])
+            render_chunk(late)
+            stage(f"render and write ({len(to_render)})")
+            staged.remove_stale(keys)
+            if site.settings.search:
+                # The index is made from the staged pages, so the swap below
+                # publishes pages and index together.
+                search_seconds = index_site(staged, site)
+            staged.commit(build_id)
+            stage("search index and swap")
+        except jinja2.TemplateError as exc:
+            staged.abort()
+            raise SiteError([template_error(exc, root)]) from None
+        except BaseException:
+            staged.abort()
+            raise
+        manifest.save(build_id, keys, inputs, keep=published_id, practices=len(site.practices))
+        return BuildResult(
+            site=site,
+            practices=len(site.practices),
+            pages=sum(1 for o in outputs if o.path.endswith(".html")),
+            files=len(outputs),
+            written=staged.written,
+            unchanged=staged.unchanged,
+            rendered=len(to_render),
+            seconds=time.perf_counter() - started,
+            search_seconds=search_seconds,
+            warnings=loaded.warnings,
+        )
+    finally:
+        gc.unfreeze()
 
 
 def _templates(root: Path, cache_folder: Path | None, memory: dict | None) -> tuple[TemplateSet, str]:

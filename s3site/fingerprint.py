@@ -112,6 +112,7 @@ class Fingerprinter:
         self._site_wide: dict[str, bool] = {}
         self._terms: dict[int, str] = {}
         self._cards: dict[int, str] = {}
+        self._whole: dict[int, str] = {}
 
     def key(self, output: Output) -> str:
         if output.copy_from is not None:
@@ -158,8 +159,11 @@ class Fingerprinter:
         if isinstance(value, Practice):
             if not whole:
                 return "P" + self._listed(value)
-            related = ",".join(self._listed(r) for r in value.related)
-            return f"P{value.digest}:{value.status}[{related}]"
+            shown = self._whole.get(id(value))
+            if shown is None:  # a practice's page and its index.json both show it whole
+                related = ",".join(self._listed(r) for r in value.related)
+                shown = self._whole[id(value)] = f"P{value.digest}:{value.status}[{related}]"
+            return shown
         if isinstance(value, Page):
             return f"G{value.digest}"
         if isinstance(value, RegionTerm | ThemeTerm | TypeTerm):
@@ -168,7 +172,8 @@ class Fingerprinter:
                 cached = self._terms[id(value)] = self._term(value)
             return cached
         if isinstance(value, Pager):
-            return f"N{value.number}/{value.count}/{value.total}/{value.start}/{value.urls}" + self._walk(value.items)
+            # Every page's URL follows from the first one and the count.
+            return f"N{value.number}/{value.count}/{value.total}/{value.start}/{value.urls[0]}" + self._walk(value.items)
         if isinstance(value, Meta):
             return f"M{value.title}|{value.url}|{value.kind}|{value.description}|{value.noindex}"
         if isinstance(value, dict):

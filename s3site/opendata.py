@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .model import Practice, Site
@@ -94,16 +94,26 @@ def practice_json(practice: Practice, site: Site) -> bytes:
     return dumps({"format_version": FORMAT_VERSION, "practice": practice_record(practice, site)})
 
 
-def practices_json(site: Site) -> Iterator[bytes]:
+# The start of each practice's own index.json, before its record.
+_OWN_FILE_HEAD = dumps({"format_version": FORMAT_VERSION, "practice": None})[: -len(b"null}\n")]
+
+
+def practices_json(site: Site, own_file: Callable[[Practice], bytes | None] | None = None) -> Iterator[bytes]:
     """All practices as one JSON document, a record at a time.
 
     The same bytes as dumps() of the whole document, without ever holding
-    every practice's HTML in memory at once.
+    every practice's HTML in memory at once. `own_file` gives a practice's
+    index.json when it has already been made: its record is then copied
+    from there rather than encoded again.
     """
     head = dumps({"count": len(site.practices), "format_version": FORMAT_VERSION}).rstrip(b"}\n")
     yield head + b',"practices":['
     for number, practice in enumerate(site.practices):
-        record = dumps(practice_record(practice, site)).rstrip(b"\n")
+        own = own_file(practice) if own_file else None
+        if own and own.startswith(_OWN_FILE_HEAD) and own.endswith(b"}\n"):
+            record = own[len(_OWN_FILE_HEAD) : -2]
+        else:
+            record = dumps(practice_record(practice, site)).rstrip(b"\n")
         yield record if number == 0 else b"," + record
     site_info = dumps({"title": site.settings.title, "url": site.settings.base_url}).rstrip(b"\n")
     yield b'],"site":' + site_info + b"}\n"
@@ -123,26 +133,39 @@ def practices_csv(site: Site) -> Iterator[bytes]:
     # A BOM lets spreadsheet programs recognise UTF-8 (names with accents).
     buffer.write("\ufeff")
     writer.writerow(CSV_COLUMNS)
+    origin = site.settings.origin
     for practice in site.practices:
-        record = practice_record(practice, site)
-        location = record["location"]
+        # The CSV's fields of practice_record(), without making the whole record.
+        country, location = practice.location_chain[0], practice.location
+        regional = location is not None and location.level > 0
         row = {
-            **record,
-            "themes": "; ".join(t["id"] for t in record["themes"]),
-            "country": location["country"],
-            "country_name": location["country_name"],
-            "region": location["region"] or "",
-            "region_name": location["region_name"] or "",
-            "city": location["city"] or "",
+            "slug": practice.slug,
+            "url": origin + practice.url,
+            "title": practice.title,
+            "summary": practice.summary,
+            "themes": "; ".join(t.id for t in practice.theme_objects),
+            "country": country.code,
+            "country_name": country.name,
+            "region": location.code if regional else "",
+            "region_name": location.name if regional else "",
+            "city": practice.city,
+            "main_institution": practice.main_institution,
             "leading_region": practice.leading.code if practice.leading else "",
             "participating_regions": "; ".join(r.code for r in practice.participants),
+            "start": str(practice.start),
+            "end": str(practice.end) if practice.end else "",
+            "status": practice.status,
+            "implementation_level": practice.implementation_level,
+            "website": practice.website,
             "keywords": "; ".join(practice.keywords),
             "author": practice.author.name if practice.author else "",
             "followers": "; ".join(
                 f"{p.name} ({p.organisation})" if p.organisation else p.name for p in practice.followers
             ),
+            "published": practice.published.isoformat() if practice.published else "",
+            "updated": practice.updated.isoformat() if practice.updated else "",
         }
-        writer.writerow([defuse("" if row[c] is None else str(row[c])) for c in CSV_COLUMNS])
+        writer.writerow([defuse(row[c]) for c in CSV_COLUMNS])
         if buffer.tell() > 1 << 16:
             yield buffer.getvalue().encode()
             buffer.seek(0)

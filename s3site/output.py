@@ -160,6 +160,14 @@ class StagedOutput:
         self.unchanged += 1
         return True
 
+    def read(self, relative: str) -> bytes | None:
+        """A file already made by this build (written, kept or linked)."""
+        try:
+            with open(f"{self._root}/{relative}", "rb") as handle:
+                return handle.read()
+        except OSError:
+            return None
+
     def write(self, relative: str, data: bytes | Iterable[bytes]) -> None:
         """Write one file; link the published one instead when its bytes are the same.
 

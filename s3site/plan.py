@@ -16,7 +16,7 @@ from typing import Any
 from . import opendata, stats
 from .errors import Diagnostic, error
 from .mapsvg import MAP_CSS
-from .model import Site
+from .model import Practice, Site
 from .render import Meta, paginate
 
 PACKAGE_STATIC = Path(__file__).parent / "static"
@@ -30,10 +30,12 @@ class Output:
     source: str  # what asked for it, for clash messages
     template: str = ""
     context: dict[str, Any] = field(default_factory=dict)
-    make: Callable[[], bytes | Iterable[bytes]] | None = None
+    # Makes the file's bytes; for a late file, from a function that reads files made before it.
+    make: Callable[..., bytes | Iterable[bytes]] | None = None
     copy_from: Path | None = None
     in_sitemap: bool = False  # an HTML page readers and search engines should find
     site_wide: bool = False  # shows every practice: made again whenever any changes
+    late: bool = False  # made after every other file, in part from them
 
 
 def _html(url_path: str) -> str:
@@ -65,6 +67,9 @@ def plan_outputs(site: Site, *, static_root: Path | None = None) -> tuple[list[O
             meta = Meta(page_title, pager.urls[pager.number - 1], kind, description)
             page(meta.url, template, source, meta, pager=pager, **context)
 
+    def practice_json_path(practice: Practice) -> str:
+        return _site_path(site, practice.url) + "index.json"
+
     page(base, "home.html", "home page", Meta(settings.title, base, "home", settings.description))
     paginated(f"{base}practices/", "practices.html", "practice list", site.practices,
               "All practices", "practices", f"All {len(site.practices)} practices, newest first.")
@@ -72,7 +77,7 @@ def plan_outputs(site: Site, *, static_root: Path | None = None) -> tuple[list[O
         meta = Meta(practice.title, practice.url, "practice", practice.summary)
         page(practice.url, "practice.html", practice.source, meta, practice=practice)
         outputs.append(
-            Output(_site_path(site, practice.url) + "index.json", practice.source,
+            Output(practice_json_path(practice), practice.source,
                    context={"practice": practice}, make=lambda p=practice: opendata.practice_json(p, site))
         )
         for alias in practice.aliases:
@@ -138,8 +143,8 @@ def plan_outputs(site: Site, *, static_root: Path | None = None) -> tuple[list[O
     outputs.append(Output("feed.xml", "site feed", "feed.xml",
                           {"title": settings.title, "url": base,
                            "practices": site.practices[: settings.feed_items]}))
-    outputs.append(Output("practices.json", "open data", make=lambda: opendata.practices_json(site),
-                          site_wide=True))
+    outputs.append(Output("practices.json", "open data", site_wide=True, late=True,
+                          make=lambda read: opendata.practices_json(site, lambda p: read(practice_json_path(p)))))
     outputs.append(Output("practices.csv", "open data", make=lambda: opendata.practices_csv(site),
                           site_wide=True))
     outputs.append(Output("robots.txt", "robots.txt", "robots.txt", {}))

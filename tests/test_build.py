@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import shutil
@@ -179,3 +181,36 @@ def test_local_images_get_their_width_and_height(make_site, run):
     inline = re.search(r'<img[^>]*alt="A map"[^>]*>', html).group(0)
     assert 'width="640"' in inline and 'height="480"' in inline and 'loading="lazy"' in inline
     assert 'src="/sub/img/photo.png"' in inline
+
+
+def test_open_data_files_agree_with_each_practices_record(make_site, run):
+    from s3site import opendata
+    from s3site.builder import load
+
+    rich = practice_text(title="Rich", author="{name: A, organisation: B}", end="2019-05",
+                         followers="[{name: C, organisation: D}, {name: E}]", keywords="[x, y]",
+                         leading_region="ES22", participating_regions="[ITH5, SE124]",
+                         published="2020-01-02", website="https://example.org/r")
+    root = make_site({"a.md": practice_text(location="{country: ES}"), "rich.md": rich})
+    output = build(run, root)
+    site = load(root).site
+    records = [opendata.practice_record(p, site) for p in site.practices]
+    # The whole document encoded at once: what the streamed, copied records must add up to.
+    assert (output / "practices.json").read_bytes() == opendata.dumps(
+        {"count": 2, "format_version": 1, "practices": records,
+         "site": {"title": site.settings.title, "url": site.settings.base_url}})
+    rows = list(csv.reader(io.StringIO((output / "practices.csv").read_text(encoding="utf-8-sig"))))
+    assert rows[0] == list(opendata.CSV_COLUMNS)
+    for row, record in zip(rows[1:], records, strict=True):
+        cells = dict(zip(opendata.CSV_COLUMNS, row, strict=True))
+        location = record["location"]
+        assert cells["url"] == record["url"] and cells["end"] == (record["end"] or "")
+        assert cells["country_name"] == location["country_name"]
+        assert cells["region"] == (location["region"] or "") and cells["city"] == (location["city"] or "")
+        assert cells["themes"] == "; ".join(t["id"] for t in record["themes"])
+        assert cells["leading_region"] == (record["leading_region"] or {}).get("code", "")
+        assert cells["participating_regions"] == "; ".join(r["code"] for r in record["participating_regions"])
+        assert cells["author"] == (record["author"] or {}).get("name", "")
+        assert cells["published"] == (record["published"] or "")
+    rich_row = next(row for row in rows if row[0] == "rich")
+    assert rich_row[opendata.CSV_COLUMNS.index("followers")] == "C (D); E"
