@@ -173,7 +173,8 @@ class Fingerprinter:
             return cached
         if isinstance(value, Pager):
             # Every page's URL follows from the first one and the count.
-            return f"N{value.number}/{value.count}/{value.total}/{value.start}/{value.urls[0]}" + self._walk(value.items)
+            head = f"N{value.number}/{value.count}/{value.total}/{value.start}/{value.urls[0]}"
+            return head + self._walk(value.items)
         if isinstance(value, Meta):
             return f"M{value.title}|{value.url}|{value.kind}|{value.description}|{value.noindex}"
         if isinstance(value, dict):
