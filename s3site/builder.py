@@ -197,6 +197,32 @@ def build(
     `memory` is a dict a long-running caller keeps between builds, so that
     unchanged files are taken from memory rather than from the disk cache.
     """
+    # A build makes hundreds of thousands of objects that live until it ends,
+    # and rendering leaves no reference cycles behind: Python's cycle
+    # collector would only walk the same objects again and again (a quarter
+    # of a small rebuild's time). Parsing, which does leave cycles, turns it
+    # back on for itself (sources.parse_all).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(root, output=output, base_url=base_url, strict=strict, drafts=drafts, workers=workers,
+                      use_cache=use_cache, memory=memory)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build(
+    root: Path,
+    *,
+    output: Path | None,
+    base_url: str | None,
+    strict: bool,
+    drafts: bool,
+    workers: int | None,
+    use_cache: bool,
+    memory: dict | None,
+) -> BuildResult:
     started = time.perf_counter()
     root = root.resolve()
     output = (output or root / "output").resolve()
@@ -221,88 +247,79 @@ def build(
                            up_to_date=True)
 
     parse_cache = ParseCache(cache_folder, memory)
-    # Loading makes hundreds of thousands of objects that live until the
-    # build ends; Python's cycle collector would walk them again and again
-    # (a quarter of a small rebuild's time). It pauses while they are made,
-    # then leaves them out of its walks until the build is done.
-    gc.disable()
-    try:
-        loaded = load(root, base_url=base_url, strict=strict, drafts=drafts, cache=parse_cache, workers=workers,
-                      scanned=scanned)
-        gc.freeze()
-    finally:
-        gc.enable()
+    loaded = load(root, base_url=base_url, strict=strict, drafts=drafts, cache=parse_cache, workers=workers,
+                  scanned=scanned)
     stage(f"load, parse ({parse_cache.hits} cached, {parse_cache.misses} parsed), resolve, index")
+    parse_cache.forget_unused()
+    parse_cache.close()
+    site = loaded.site
+    outputs, clashes = plan_outputs(site, static_root=root / "content" / "static")
+    if clashes:
+        raise SiteError(clashes + loaded.warnings)
+    templates, templates_digest = _templates(root, cache_folder, memory)
+    renderer = Renderer(site, templates)
+    fingerprints = Fingerprinter(
+        site, templates, global_key(site, templates_digest, [loaded.registry.fingerprint, loaded.themes_digest])
+    )
+    keys = {item.path: fingerprints.key(item) for item in outputs}
+    stage("plan and keys")
+    build_id = digest(*(f"{path}={key}" for path, key in sorted(keys.items())))
+
+    # Rendering can still fail (a broken template override); until commit()
+    # nothing has touched the output folder.
+    spare_id = build_id_of(spare_folder(output))
+    staged = StagedOutput(output, manifest.keys_for(published_id), manifest.keys_for(spare_id))
+    search_seconds = 0.0
     try:
-        parse_cache.forget_unused()
-        parse_cache.close()
-        site = loaded.site
-        outputs, clashes = plan_outputs(site, static_root=root / "content" / "static")
-        if clashes:
-            raise SiteError(clashes + loaded.warnings)
-        templates, templates_digest = _templates(root, cache_folder, memory)
-        renderer = Renderer(site, templates)
-        fingerprints = Fingerprinter(
-            site, templates, global_key(site, templates_digest, [loaded.registry.fingerprint, loaded.themes_digest])
-        )
-        keys = {item.path: fingerprints.key(item) for item in outputs}
-        stage("plan and keys")
-        build_id = digest(*(f"{path}={key}" for path, key in sorted(keys.items())))
+        to_render = [i for i, item in enumerate(outputs) if not staged.keep(item.path, keys[item.path])]
+        # Folders are made here, before work is split: workers making them
+        # in parallel contend on the file system and are slower, not faster.
+        staged.prepare_folders(outputs[i].path for i in to_render)
+        stage(f"keep unchanged files ({len(outputs) - len(to_render)})")
 
-        # Rendering can still fail (a broken template override); until commit()
-        # nothing has touched the output folder.
-        spare_id = build_id_of(spare_folder(output))
-        staged = StagedOutput(output, manifest.keys_for(published_id), manifest.keys_for(spare_id))
-        search_seconds = 0.0
-        try:
-            to_render = [i for i, item in enumerate(outputs) if not staged.keep(item.path, keys[item.path])]
-            # Folders are made here, before work is split: workers making them
-            # in parallel contend on the file system and are slower, not faster.
-            staged.prepare_folders(outputs[i].path for i in to_render)
-            stage(f"keep unchanged files ({len(outputs) - len(to_render)})")
+        def render_chunk(indices: Sequence[int]) -> tuple[int, int, list[str]]:
+            before = (staged.written, staged.unchanged, len(staged.changed))
+            for i in indices:
+                staged.write(outputs[i].path, render_output(outputs[i], renderer, staged))
+            return (staged.written - before[0], staged.unchanged - before[1], staged.changed[before[2]:])
 
-            def render_chunk(indices: Sequence[int]) -> tuple[int, int, list[str]]:
-                before = (staged.written, staged.unchanged, len(staged.changed))
-                for i in indices:
-                    staged.write(outputs[i].path, render_output(outputs[i], renderer, staged))
-                return (staged.written - before[0], staged.unchanged - before[1], staged.changed[before[2]:])
-
-            late = [i for i in to_render if outputs[i].late]
-            results = map_chunks(render_chunk, [i for i in to_render if not outputs[i].late], workers=workers)
+        def render_all(indices: Sequence[int], *, force: bool = False) -> None:
+            results = map_chunks(render_chunk, indices, workers=workers, force=force)
             if len(results) > 1:  # done in worker processes: add up what they did
-                staged.written = sum(r[0] for r in results)
+                staged.written += sum(r[0] for r in results)
                 staged.unchanged += sum(r[1] for r in results)
-                staged.changed = sorted(path for r in results for path in r[2])
-            render_chunk(late)
-            stage(f"render and write ({len(to_render)})")
-            staged.remove_stale(keys)
-            if site.settings.search:
-                # The index is made from the staged pages, so the swap below
-                # publishes pages and index together.
-                search_seconds = index_site(staged, site)
-            staged.commit(build_id)
-            stage("search index and swap")
-        except jinja2.TemplateError as exc:
-            staged.abort()
-            raise SiteError([template_error(exc, root)]) from None
-        except BaseException:
-            staged.abort()
-            raise
-        manifest.save(build_id, keys, inputs, keep=published_id, practices=len(site.practices))
-        return BuildResult(
-            site=site,
-            practices=len(site.practices),
-            pages=sum(1 for o in outputs if o.path.endswith(".html")),
-            files=len(outputs),
-            written=staged.written,
-            unchanged=staged.unchanged,
-            rendered=len(to_render),
-            seconds=time.perf_counter() - started,
-            search_seconds=search_seconds,
-            warnings=loaded.warnings,
-        )
-    finally:
-        gc.unfreeze()
+                staged.changed = sorted([*staged.changed, *(path for r in results for path in r[2])])
+
+        render_all([i for i in to_render if not outputs[i].late])
+        # The late files, the whole collection's open data, are few and large: one process each.
+        render_all([i for i in to_render if outputs[i].late], force=True)
+        stage(f"render and write ({len(to_render)})")
+        staged.remove_stale(keys)
+        if site.settings.search:
+            # The index is made from the staged pages, so the swap below
+            # publishes pages and index together.
+            search_seconds = index_site(staged, site)
+        staged.commit(build_id)
+        stage("search index and swap")
+    except jinja2.TemplateError as exc:
+        staged.abort()
+        raise SiteError([template_error(exc, root)]) from None
+    except BaseException:
+        staged.abort()
+        raise
+    manifest.save(build_id, keys, inputs, keep=published_id, practices=len(site.practices))
+    return BuildResult(
+        site=site,
+        practices=len(site.practices),
+        pages=sum(1 for o in outputs if o.path.endswith(".html")),
+        files=len(outputs),
+        written=staged.written,
+        unchanged=staged.unchanged,
+        rendered=len(to_render),
+        seconds=time.perf_counter() - started,
+        search_seconds=search_seconds,
+        warnings=loaded.warnings,
+    )
 
 
 def _templates(root: Path, cache_folder: Path | None, memory: dict | None) -> tuple[TemplateSet, str]:

@@ -45,7 +45,7 @@ def map_chunks(
     With one worker, or few items, everything runs here in one chunk.
     """
     global _task
-    if workers <= 1 or (len(items) < MIN_ITEMS_FOR_WORKERS and not force) or not items:
+    if workers <= 1 or len(items) <= 1 or (len(items) < MIN_ITEMS_FOR_WORKERS and not force):
         return [task(items)]
     # Interleaved chunks even out cheap and costly items (long practices,
     # big index pages) between workers; several per worker balance the rest.

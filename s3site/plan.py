@@ -35,7 +35,7 @@ class Output:
     copy_from: Path | None = None
     in_sitemap: bool = False  # an HTML page readers and search engines should find
     site_wide: bool = False  # shows every practice: made again whenever any changes
-    late: bool = False  # made after every other file, in part from them
+    late: bool = False  # made after every other file: the large open-data files, in part copied from them
 
 
 def _html(url_path: str) -> str:
@@ -145,8 +145,8 @@ def plan_outputs(site: Site, *, static_root: Path | None = None) -> tuple[list[O
                            "practices": site.practices[: settings.feed_items]}))
     outputs.append(Output("practices.json", "open data", site_wide=True, late=True,
                           make=lambda read: opendata.practices_json(site, lambda p: read(practice_json_path(p)))))
-    outputs.append(Output("practices.csv", "open data", make=lambda: opendata.practices_csv(site),
-                          site_wide=True))
+    outputs.append(Output("practices.csv", "open data", make=lambda _: opendata.practices_csv(site),
+                          site_wide=True, late=True))
     outputs.append(Output("robots.txt", "robots.txt", "robots.txt", {}))
 
     for asset in sorted(PACKAGE_STATIC.rglob("*")):

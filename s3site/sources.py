@@ -7,6 +7,7 @@ are reported, never followed.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import time
@@ -58,8 +59,15 @@ def parse_all(
 
     def parse_chunk(items: Sequence[tuple[str, bytes, str]]) -> list[tuple[str, str, bytes]]:
         # Results travel encoded, as the cache stores them: encoding is then
-        # done once, and in the workers.
-        return [(source, key, encode(_with_digest(parse_one(source, data), key))) for source, data, key in items]
+        # done once, and in the workers. Markdown leaves reference cycles
+        # behind, so the cycle collector runs here even when the build paused it.
+        collecting = gc.isenabled()
+        gc.enable()
+        try:
+            return [(source, key, encode(_with_digest(parse_one(source, data), key))) for source, data, key in items]
+        finally:
+            if not collecting:
+                gc.disable()
 
     entries = []
     for chunk in map_chunks(parse_chunk, missing, workers=workers):

@@ -254,3 +254,19 @@ def test_cached_models_load_equal_to_what_was_stored(tmp_path):
     assert loaded == parsed and loaded.model.positions == parsed.model.positions
     with pytest.raises(AttributeError):
         loaded.model.title = "changed"  # still frozen
+
+
+def test_every_file_is_counted_once_whichever_process_made_it(make_site):
+    root = make_site({"a.md": practice_text(), "b.md": practice_text(title="B")}, site=SITE)
+    first = build(root, workers=2)
+    (root / "content/practices/a.md").write_text(practice_text(body="Changed.\n"))
+    second = build(root, workers=2)
+    assert first.written == first.files
+    assert second.written + second.unchanged == second.files and 0 < second.written < second.files
+
+
+def test_work_goes_to_worker_processes_only_when_it_can_be_split():
+    here = os.getpid()
+    assert parallel.map_chunks(lambda items: os.getpid(), [1], workers=2, force=True) == [here]
+    pids = parallel.map_chunks(lambda items: os.getpid(), [1, 2], workers=2, force=True)
+    assert len(pids) == 2 and here not in pids
