@@ -34,7 +34,7 @@ def digest(*parts: str | bytes) -> str:
     if parts:
         # Each part followed by a zero byte, fed in one call: output keys
         # digest hundreds of thousands of parts.
-        h.update(b"\0".join(p.encode() if isinstance(p, str) else p for p in parts) + b"\0")
+        h.update(b"\0".join([p.encode() if isinstance(p, str) else p for p in parts]) + b"\0")
     return h.hexdigest()
 
 
