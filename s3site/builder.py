@@ -10,7 +10,6 @@ output instead of being rendered again.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import logging
 import os
 import time
@@ -34,7 +33,7 @@ from .output import (
     recover,
     spare_folder,
 )
-from .parallel import default_workers, map_chunks
+from .parallel import cycle_collector, default_workers, map_chunks
 from .plan import Output, plan_outputs
 from .regions import RegionRegistry
 from .render import Renderer, TemplateSet, template_error
@@ -181,6 +180,11 @@ class _StageTimer:
         self.last = now
 
 
+# A build makes hundreds of thousands of objects that live until it ends, and
+# rendering leaves no reference cycles behind: Python's cycle collector would
+# only walk the same objects again and again (a quarter of a small rebuild's
+# time). Parsing, which does leave cycles, turns it back on for itself.
+@cycle_collector(enabled=False)
 def build(
     root: Path,
     *,
@@ -197,32 +201,6 @@ def build(
     `memory` is a dict a long-running caller keeps between builds, so that
     unchanged files are taken from memory rather than from the disk cache.
     """
-    # A build makes hundreds of thousands of objects that live until it ends,
-    # and rendering leaves no reference cycles behind: Python's cycle
-    # collector would only walk the same objects again and again (a quarter
-    # of a small rebuild's time). Parsing, which does leave cycles, turns it
-    # back on for itself (sources.parse_all).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _build(root, output=output, base_url=base_url, strict=strict, drafts=drafts, workers=workers,
-                      use_cache=use_cache, memory=memory)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _build(
-    root: Path,
-    *,
-    output: Path | None,
-    base_url: str | None,
-    strict: bool,
-    drafts: bool,
-    workers: int | None,
-    use_cache: bool,
-    memory: dict | None,
-) -> BuildResult:
     started = time.perf_counter()
     root = root.resolve()
     output = (output or root / "output").resolve()

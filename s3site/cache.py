@@ -83,7 +83,8 @@ def decode(entry: bytes) -> Any | None:
 
 
 class ParseCache:
-    """Parse results by key, in one SQLite file.
+    """Parse results by key, in one SQLite file (and a few results computed from
+    all of them, such as related practices).
 
     One file rather than one per entry: on many file systems creating ten
     thousand small files costs more than parsing them. Entries are
@@ -126,8 +127,8 @@ class ParseCache:
         """The entries found for many keys, in one query."""
         found: dict[str, Any] = {}
         wanted = []
-        keys = set(keys)
-        for key in keys:
+        asked = set(keys)
+        for key in asked:
             self.used.add(key)
             if self.memory is not None and key in self.memory:
                 found[key] = self.memory[key]
@@ -150,7 +151,7 @@ class ParseCache:
                 if self.memory is not None:
                     self.memory[key] = value
         self.hits += len(found)
-        self.misses += len(keys) - len(found)
+        self.misses += len(asked) - len(found)
         return found
 
     def store(self, key: str, value: Any) -> None:

@@ -8,9 +8,11 @@ how the work is split: each file is made by one pure function of the site.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -30,6 +32,20 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+@contextlib.contextmanager
+def cycle_collector(*, enabled: bool) -> Iterator[None]:
+    """Python's cycle collector on or off for a while, then as it was.
+
+    Also a decorator. Workers are forked, so they start with the parent's setting.
+    """
+    was_enabled = gc.isenabled()
+    gc.enable() if enabled else gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable() if was_enabled else gc.disable()
 
 
 def _run(chunk: Sequence[Any]) -> Any:

@@ -7,7 +7,6 @@ are reported, never followed.
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 from .cache import CODE_SALT, ParseCache, atomic_write, decode, digest, encode
 from .content import Parsed
 from .errors import Diagnostic, error
-from .parallel import map_chunks
+from .parallel import cycle_collector, map_chunks
 from .regions import RegionRegistry, load_registry
 
 PRACTICE_SUFFIXES = (".md", ".markdown", ".yaml", ".yml")
@@ -61,13 +60,8 @@ def parse_all(
         # Results travel encoded, as the cache stores them: encoding is then
         # done once, and in the workers. Markdown leaves reference cycles
         # behind, so the cycle collector runs here even when the build paused it.
-        collecting = gc.isenabled()
-        gc.enable()
-        try:
+        with cycle_collector(enabled=True):
             return [(source, key, encode(_with_digest(parse_one(source, data), key))) for source, data, key in items]
-        finally:
-            if not collecting:
-                gc.disable()
 
     entries = []
     for chunk in map_chunks(parse_chunk, missing, workers=workers):
@@ -197,7 +191,7 @@ class FileDigests:
         if static:
             return f"{stat.st_size}:{stat.st_mtime_ns}"
         old = self.old.get(relative)
-        if (isinstance(old, list) and old[:4] == signature and isinstance(old[4], str)
+        if (isinstance(old, list) and len(old) == 5 and old[:4] == signature and isinstance(old[4], str)
                 and stat.st_ctime_ns < self.trusted_before and stat.st_mtime_ns < self.trusted_before):
             self.new[relative] = old
             return old[4]

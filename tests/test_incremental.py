@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from s3site import parallel
 from s3site.builder import build
+from s3site.cache import CODE_SALT
 from s3site.sources import FileDigests, scan
 
 SITE = "title: T\nbase_url: https://example.org/sub/\nper_page: 2\nsearch: false\n"
@@ -210,7 +212,11 @@ def test_a_corrupt_file_digest_record_is_ignored(make_site, monkeypatch):
     root = make_site(site=SITE)
     monkeypatch.setattr(FileDigests, "MARGIN_NS", 0)
     build(root)
-    for garbage in ("{not json", '{"salt": "other", "scanned": 1, "files": {}}', '{"files": {"x": 1}}'):
+    site_yaml = (root / "content/site.yaml").stat()
+    truncated = {"salt": CODE_SALT, "scanned": 2**62, "files": {"content/site.yaml": [
+        site_yaml.st_size, site_yaml.st_mtime_ns, site_yaml.st_ctime_ns, site_yaml.st_ino]}}
+    for garbage in ("{not json", '{"salt": "other", "scanned": 1, "files": {}}', '{"files": {"x": 1}}',
+                    json.dumps(truncated)):
         (root / ".s3site-cache/files.json").write_text(garbage)
         digests = FileDigests(root / ".s3site-cache/files.json")
         assert scan(root, digests).files and digests.read == len(digests.new)
