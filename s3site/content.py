@@ -27,7 +27,7 @@ from .fields import (
     coerce,
 )
 from .markup import split_body, split_front_matter, to_html
-from .model import Page, Practice, Theme
+from .model import Page, Positions, Practice, Theme
 from .pickling import quick_pickle
 from .yamlio import YamlDocument, YamlError, load_yaml
 
@@ -164,7 +164,7 @@ def parse_practice(
         potential_for_transfer_html=rendered.known.get("potential_for_transfer", ""),
         extra_sections=rendered.extra,
         footnotes_html=rendered.footnotes,
-        positions={k: v for k, v in reader.positions().items() if k.split(".")[0] in CHECKED_LATER},
+        positions=Positions({k: v for k, v in reader.positions().items() if k.split(".")[0] in CHECKED_LATER}),
     )
     return Parsed(practice, tuple(problems))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,52 @@ from .pickling import quick_pickle
 if TYPE_CHECKING:
     from .config import Settings
     from .regions import Region
+
+class Positions:
+    """Where front-matter fields were written: field -> (line, column).
+
+    Kept as one string, decoded on first use: the cache loads every practice
+    for every build, and positions are only read to word an error message.
+    """
+
+    __slots__ = ("_encoded", "_decoded")
+
+    def __init__(self, positions: dict[str, tuple[int, int]] | None = None) -> None:
+        self._encoded = json.dumps(sorted([key, *where] for key, where in (positions or {}).items()))
+        self._decoded: dict[str, tuple[int, int]] | None = None
+
+    @classmethod
+    def _from_encoded(cls, encoded: str) -> Positions:
+        positions = cls.__new__(cls)
+        positions._encoded, positions._decoded = encoded, None
+        return positions
+
+    def __reduce__(self) -> tuple:
+        return (Positions._from_encoded, (self._encoded,))
+
+    def _mapping(self) -> dict[str, tuple[int, int]]:
+        if self._decoded is None:
+            self._decoded = {key: (line, column) for key, line, column in json.loads(self._encoded)}
+        return self._decoded
+
+    def get(self, key: str, default: tuple[int, int] | None = None) -> tuple[int, int] | None:
+        return self._mapping().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._mapping()
+
+    def __getitem__(self, key: str) -> tuple[int, int]:
+        return self._mapping()[key]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Positions) and self._encoded == other._encoded
+
+    def __hash__(self) -> int:
+        return hash(self._encoded)
+
+    def __repr__(self) -> str:
+        return f"Positions({self._mapping()!r})"
+
 
 MONTHS = (
     "", "January", "February", "March", "April", "May", "June", "July",
@@ -151,9 +198,9 @@ class Practice:
     potential_for_transfer_html: str = ""
     extra_sections: tuple[Section, ...] = ()
     footnotes_html: str = ""
-    # Where each front-matter field was written: field -> (line, column), for errors
-    # found after parsing (unknown theme, unknown region).
-    positions: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)
+    # Where each front-matter field was written, for errors found after
+    # parsing (unknown theme, unknown region).
+    positions: Positions = field(default_factory=Positions, compare=False)
 
     digest: str = field(default="", compare=False)  # of the source file and what parsed it
 

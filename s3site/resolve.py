@@ -18,7 +18,7 @@ from urllib.parse import unquote
 from .cache import digest
 from .errors import Diagnostic, did_you_mean, error
 from .imagesize import image_size
-from .model import Page, Practice, Theme
+from .model import Page, Positions, Practice, Theme
 from .regions import Region, RegionLookupError, RegionRegistry
 
 # Paths that generated pages use at the top of the site; a free page or an
@@ -78,7 +78,7 @@ def resolve_practices(
                 participants=participants,
                 status=status,
                 url=f"{base_path}practices/{practice.slug}/",
-                positions={},  # only needed for the messages above
+                positions=Positions(),  # only needed for the messages above
                 **_local_files(practice, base_path, static_root),
             )
         )
