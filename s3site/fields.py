@@ -113,19 +113,10 @@ def _day(value: Any) -> dt.date:
 
 
 def _strings(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list):
+    # One text alone is a list of one; any other value that is not a list is refused whole.
+    if value is not None and not isinstance(value, str | list):
         raise FieldError(f"expected a list, got {_describe(value)}")
-    items = []
-    for i, item in enumerate(value, 1):
-        try:
-            items.append(_text(item))
-        except FieldError as exc:
-            raise FieldError(f"item {i}: {exc}") from None
-    return tuple(items)
+    return _texts(value)
 
 
 def _person(value: Any) -> Person:
@@ -161,6 +152,9 @@ def _list_of(coerce_item: Callable[[Any], Any]) -> Callable[[Any], tuple[Any, ..
         return tuple(items)
 
     return coerce_list
+
+
+_texts = _list_of(_text)
 
 
 def _link(value: Any) -> Link:
