@@ -261,16 +261,14 @@ def build(
                 staged.write(outputs[i].path, render_output(outputs[i], renderer, staged))
             return (staged.written - before[0], staged.unchanged - before[1], staged.changed[before[2]:])
 
-        def render_all(indices: Sequence[int], *, force: bool = False) -> None:
-            results = map_chunks(render_chunk, indices, workers=workers, force=force)
-            if len(results) > 1:  # done in worker processes: add up what they did
-                staged.written += sum(r[0] for r in results)
-                staged.unchanged += sum(r[1] for r in results)
-                staged.changed = sorted([*staged.changed, *(path for r in results for path in r[2])])
-
-        render_all([i for i in to_render if not outputs[i].late])
-        # The late files, the whole collection's open data, are few and large: one process each.
-        render_all([i for i in to_render if outputs[i].late], force=True)
+        results = map_chunks(render_chunk, [i for i in to_render if not outputs[i].late], workers=workers)
+        if len(results) > 1:  # done in worker processes: add up what they did
+            staged.written += sum(r[0] for r in results)
+            staged.unchanged += sum(r[1] for r in results)
+            staged.changed = sorted([*staged.changed, *(path for r in results for path in r[2])])
+        # Here, not in a second pool of workers: one started right after the
+        # first was seen to hang at fork, in the preview server's first build.
+        render_chunk([i for i in to_render if outputs[i].late])
         stage(f"render and write ({len(to_render)})")
         staged.remove_stale(keys)
         if site.settings.search:

@@ -35,7 +35,7 @@ class Output:
     copy_from: Path | None = None
     in_sitemap: bool = False  # an HTML page readers and search engines should find
     site_wide: bool = False  # shows every practice: made again whenever any changes
-    late: bool = False  # made after every other file: the large open-data files, in part copied from them
+    late: bool = False  # made after every other file: the open-data files, in part copied from them
 
 
 def _html(url_path: str) -> str:
