@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -233,4 +234,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> None:
-    sys.exit(main())
+    status = main()
+    # A build leaves hundreds of thousands of objects behind; freeing them
+    # one by one at exit took a tenth of a one-edit rebuild at 10,000
+    # practices. The operating system frees them at once.
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):  # a closed pipe: nothing more to say
+        pass
+    os._exit(status)

@@ -317,3 +317,19 @@ def test_source_date_epoch_decides_the_status(make_site, monkeypatch):
     assert builder.load(root).site.practices[0].status == "ongoing"
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(1798761600))  # 2027-01-01
     assert builder.load(root).site.practices[0].status == "completed"
+
+
+def test_command_reports_through_a_pipe_and_exits_with_its_status(make_site):
+    """`s3site` ends without freeing its heap (os._exit): what it printed must still arrive."""
+    root = make_site({"p.md": practice_text()}, site=SITE)
+    command = [sys.executable, "-m", "s3site", "build", "--root", str(root)]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("PYTHONUNBUFFERED", None)  # block-buffered, as a pipe normally is
+    built = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert built.returncode == 0
+    assert built.stdout.startswith("Built 1 practices")
+    (root / "content" / "practices" / "bad.md").write_text("---\ntitle: [\n---\n", encoding="utf-8")
+    failed = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert failed.returncode == 1
+    assert "bad.md" in failed.stderr and "nothing was written" in failed.stderr
+    assert failed.stdout == ""
