@@ -35,6 +35,7 @@ from .output import (
 )
 from .parallel import cycle_collector, default_workers, map_chunks
 from .plan import Output, plan_outputs
+from .records import RecordNotes
 from .regions import RegionRegistry
 from .render import Renderer, TemplateSet, template_error
 from .resolve import resolve_pages, resolve_practices
@@ -159,10 +160,11 @@ def load(
     return Loaded(root, site, warnings, registry, themes_digest)
 
 
-def render_output(output: Output, renderer: Renderer, staged: StagedOutput) -> bytes | Iterable[bytes]:
+def render_output(output: Output, renderer: Renderer, staged: StagedOutput,
+                  notes: RecordNotes) -> bytes | Iterable[bytes]:
     """The bytes of one planned output file (in chunks for large data files)."""
     if output.make is not None:
-        return output.make(staged.read) if output.late else output.make()
+        return output.make(staged.read, notes) if output.late else output.make()
     if output.copy_from is not None:
         return output.copy_from.read_bytes()
     return renderer.render(output.template, **output.context).encode()
@@ -247,6 +249,7 @@ def build(
     # nothing has touched the output folder.
     spare_id = build_id_of(spare_folder(output))
     staged = StagedOutput(output, manifest.keys_for(published_id), manifest.keys_for(spare_id))
+    notes = RecordNotes(cache_folder, output, keys)
     search_seconds = 0.0
     try:
         to_render = [i for i, item in enumerate(outputs) if not staged.keep(item.path, keys[item.path])]
@@ -258,7 +261,7 @@ def build(
         def render_chunk(indices: Sequence[int]) -> tuple[int, int, list[str]]:
             before = (staged.written, staged.unchanged, len(staged.changed))
             for i in indices:
-                staged.write(outputs[i].path, render_output(outputs[i], renderer, staged))
+                staged.write(outputs[i].path, render_output(outputs[i], renderer, staged, notes))
             return (staged.written - before[0], staged.unchanged - before[1], staged.changed[before[2]:])
 
         results = map_chunks(render_chunk, [i for i in to_render if not outputs[i].late], workers=workers)
@@ -284,6 +287,7 @@ def build(
         staged.abort()
         raise
     manifest.save(build_id, keys, inputs, keep=published_id, practices=len(site.practices))
+    notes.save()
     return BuildResult(
         site=site,
         practices=len(site.practices),

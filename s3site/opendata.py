@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .model import Practice, Site
+from .records import FileRecords
 
 FORMAT_VERSION = 1
+CHUNK_SIZE = 1 << 18  # bytes handed to the writer at a time: few writes, little memory
 CSV_COLUMNS = (
     "slug", "url", "title", "summary", "themes", "country", "country_name", "region",
     "region_name", "city", "main_institution", "leading_region", "participating_regions",
@@ -98,25 +100,47 @@ def practice_json(practice: Practice, site: Site) -> bytes:
 _OWN_FILE_HEAD = dumps({"format_version": FORMAT_VERSION, "practice": None})[: -len(b"null}\n")]
 
 
-def practices_json(site: Site, own_file: Callable[[Practice], bytes | None] | None = None) -> Iterator[bytes]:
+def practices_json(
+    site: Site,
+    own_file: Callable[[Practice], bytes | None] | None = None,
+    records: FileRecords | None = None,
+) -> Iterator[bytes]:
     """All practices as one JSON document, a record at a time.
 
     The same bytes as dumps() of the whole document, without ever holding
-    every practice's HTML in memory at once. `own_file` gives a practice's
-    index.json when it has already been made: its record is then copied
-    from there rather than encoded again.
+    every practice's HTML in memory at once. A record is copied from the
+    published file when `records` has it unchanged, else from the practice's
+    own index.json (`own_file`) when that has been made, else encoded.
     """
     head = dumps({"count": len(site.practices), "format_version": FORMAT_VERSION}).rstrip(b"}\n")
-    yield head + b',"practices":['
-    for number, practice in enumerate(site.practices):
-        own = own_file(practice) if own_file else None
-        if own and own.startswith(_OWN_FILE_HEAD) and own.endswith(b"}\n"):
-            record = own[len(_OWN_FILE_HEAD) : -2]
-        else:
-            record = dumps(practice_record(practice, site)).rstrip(b"\n")
-        yield record if number == 0 else b"," + record
+    head += b',"practices":['
+    offset = len(head)
+    chunk, size = [head], len(head)
+    try:
+        for number, practice in enumerate(site.practices):
+            record = records.old(practice) if records else None
+            if record is None:
+                own = own_file(practice) if own_file else None
+                if own and own.startswith(_OWN_FILE_HEAD) and own.endswith(b"}\n"):
+                    record = own[len(_OWN_FILE_HEAD) : -2]
+                else:
+                    record = dumps(practice_record(practice, site)).rstrip(b"\n")
+            if number:
+                record = b"," + record
+            if records:
+                records.note(practice, offset + (number > 0), offset + len(record))
+            offset += len(record)
+            chunk.append(record)
+            size += len(record)
+            if size > CHUNK_SIZE:
+                yield b"".join(chunk)
+                chunk, size = [], 0
+    finally:
+        if records:
+            records.close()
     site_info = dumps({"title": site.settings.title, "url": site.settings.base_url}).rstrip(b"\n")
-    yield b'],"site":' + site_info + b"}\n"
+    chunk.append(b'],"site":' + site_info + b"}\n")
+    yield b"".join(chunk)
 
 
 def defuse(cell: str) -> str:
@@ -126,48 +150,64 @@ def defuse(cell: str) -> str:
     return cell
 
 
-def practices_csv(site: Site) -> Iterator[bytes]:
-    """All practices as CSV, a row at a time."""
+def practices_csv(site: Site, records: FileRecords | None = None) -> Iterator[bytes]:
+    """All practices as CSV, a row at a time, copied from the published file when unchanged."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     # A BOM lets spreadsheet programs recognise UTF-8 (names with accents).
     buffer.write("\ufeff")
     writer.writerow(CSV_COLUMNS)
-    origin = site.settings.origin
-    for practice in site.practices:
-        # The CSV's fields of practice_record(), without making the whole record.
-        country, location = practice.location_chain[0], practice.location
-        regional = location is not None and location.level > 0
-        row = {
-            "slug": practice.slug,
-            "url": origin + practice.url,
-            "title": practice.title,
-            "summary": practice.summary,
-            "themes": "; ".join(t.id for t in practice.theme_objects),
-            "country": country.code,
-            "country_name": country.name,
-            "region": location.code if regional else "",
-            "region_name": location.name if regional else "",
-            "city": practice.city,
-            "main_institution": practice.main_institution,
-            "leading_region": practice.leading.code if practice.leading else "",
-            "participating_regions": "; ".join(r.code for r in practice.participants),
-            "start": str(practice.start),
-            "end": str(practice.end) if practice.end else "",
-            "status": practice.status,
-            "implementation_level": practice.implementation_level,
-            "website": practice.website,
-            "keywords": "; ".join(practice.keywords),
-            "author": practice.author.name if practice.author else "",
-            "followers": "; ".join(
-                f"{p.name} ({p.organisation})" if p.organisation else p.name for p in practice.followers
-            ),
-            "published": practice.published.isoformat() if practice.published else "",
-            "updated": practice.updated.isoformat() if practice.updated else "",
-        }
-        writer.writerow([defuse(row[c]) for c in CSV_COLUMNS])
-        if buffer.tell() > 1 << 16:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode()
+    head = buffer.getvalue().encode()
+    offset = len(head)
+    chunk, size = [head], len(head)
+    try:
+        for practice in site.practices:
+            row = records.old(practice) if records else None
+            if row is None:
+                buffer.seek(0)
+                buffer.truncate()
+                writer.writerow([defuse(cell) for cell in _csv_cells(practice, site.settings.origin)])
+                row = buffer.getvalue().encode()
+            if records:
+                records.note(practice, offset, offset + len(row))
+            offset += len(row)
+            chunk.append(row)
+            size += len(row)
+            if size > CHUNK_SIZE:
+                yield b"".join(chunk)
+                chunk, size = [], 0
+    finally:
+        if records:
+            records.close()
+    yield b"".join(chunk)
+
+
+def _csv_cells(practice: Practice, origin: str) -> tuple[str, ...]:
+    """The CSV's fields of practice_record(), in CSV_COLUMNS order, without making the whole record."""
+    country, location = practice.location_chain[0], practice.location
+    regional = location is not None and location.level > 0
+    return (
+        practice.slug,
+        origin + practice.url,
+        practice.title,
+        practice.summary,
+        "; ".join(t.id for t in practice.theme_objects),
+        country.code,
+        country.name,
+        location.code if regional else "",
+        location.name if regional else "",
+        practice.city,
+        practice.main_institution,
+        practice.leading.code if practice.leading else "",
+        "; ".join(r.code for r in practice.participants),
+        str(practice.start),
+        str(practice.end) if practice.end else "",
+        practice.status,
+        practice.implementation_level,
+        practice.website,
+        "; ".join(practice.keywords),
+        practice.author.name if practice.author else "",
+        "; ".join(f"{p.name} ({p.organisation})" if p.organisation else p.name for p in practice.followers),
+        practice.published.isoformat() if practice.published else "",
+        practice.updated.isoformat() if practice.updated else "",
+    )

@@ -30,7 +30,8 @@ class Output:
     source: str  # what asked for it, for clash messages
     template: str = ""
     context: dict[str, Any] = field(default_factory=dict)
-    # Makes the file's bytes; for a late file, from a function that reads files made before it.
+    # Makes the file's bytes. A late file's is given a function reading files made before it
+    # and the records.RecordNotes of the published data files.
     make: Callable[..., bytes | Iterable[bytes]] | None = None
     copy_from: Path | None = None
     in_sitemap: bool = False  # an HTML page readers and search engines should find
@@ -143,10 +144,17 @@ def plan_outputs(site: Site, *, static_root: Path | None = None) -> tuple[list[O
     outputs.append(Output("feed.xml", "site feed", "feed.xml",
                           {"title": settings.title, "url": base,
                            "practices": site.practices[: settings.feed_items]}))
-    outputs.append(Output("practices.json", "open data", site_wide=True, late=True,
-                          make=lambda read: opendata.practices_json(site, lambda p: read(practice_json_path(p)))))
-    outputs.append(Output("practices.csv", "open data", make=lambda _: opendata.practices_csv(site),
-                          site_wide=True, late=True))
+    # Each record in them is what the practice's index.json shows: copied from there when
+    # it has just been made, or from the published file when its key has not changed.
+    outputs.append(Output(
+        "practices.json", "open data", site_wide=True, late=True,
+        make=lambda read, notes: opendata.practices_json(
+            site, lambda p: read(practice_json_path(p)), notes.records("practices.json", practice_json_path)),
+    ))
+    outputs.append(Output(
+        "practices.csv", "open data", site_wide=True, late=True,
+        make=lambda _, notes: opendata.practices_csv(site, notes.records("practices.csv", practice_json_path)),
+    ))
     outputs.append(Output("robots.txt", "robots.txt", "robots.txt", {}))
 
     for asset in sorted(PACKAGE_STATIC.rglob("*")):

@@ -19,6 +19,7 @@ from .cache import digest
 from .errors import Diagnostic, did_you_mean, error
 from .imagesize import image_size
 from .model import Page, Positions, Practice, Theme
+from .pickling import evolve
 from .regions import Region, RegionLookupError, RegionRegistry
 
 # Paths that generated pages use at the top of the site; a free page or an
@@ -26,6 +27,8 @@ from .regions import Region, RegionLookupError, RegionRegistry
 RESERVED_PATHS = frozenset(
     {"practices", "themes", "regions", "search", "stats", "assets", "pagefind", "types"}
 )
+# A resolved practice has no use for positions (messages are worded before).
+NO_POSITIONS = Positions()
 
 
 def resolve_practices(
@@ -69,7 +72,7 @@ def resolve_practices(
             continue
         status = "ongoing" if practice.end is None or practice.end.last_day >= today else "completed"
         resolved.append(
-            replace(
+            evolve(
                 practice,
                 theme_objects=tuple(theme_objects),
                 location=chain[-1],
@@ -78,7 +81,7 @@ def resolve_practices(
                 participants=participants,
                 status=status,
                 url=f"{base_path}practices/{practice.slug}/",
-                positions=Positions(),  # only needed for the messages above
+                positions=NO_POSITIONS,  # only needed for the messages above
                 **_local_files(practice, base_path, static_root),
             )
         )
@@ -161,14 +164,14 @@ def _local_files(practice: Practice, base_path: str, static_root: Path | None) -
             html = IMG_RE.sub(size_image, html)
         return rebase_links(html, base_path)
 
-    changes: dict[str, object] = {
-        "description_html": local(practice.description_html),
-        "resources_needed_html": local(practice.resources_needed_html),
-        "evidence_of_success_html": local(practice.evidence_of_success_html),
-        "potential_for_transfer_html": local(practice.potential_for_transfer_html),
-        "expert_opinion_html": local(practice.expert_opinion_html),
-        "extra_sections": tuple(replace(s, html=local(s.html)) for s in practice.extra_sections),
-    }
+    changes: dict[str, object] = {}
+    for name in ("description_html", "resources_needed_html", "evidence_of_success_html",
+                 "potential_for_transfer_html", "expert_opinion_html"):
+        html = getattr(practice, name)
+        if (changed := local(html)) != html:
+            changes[name] = changed
+    if any(local(s.html) != s.html for s in practice.extra_sections):
+        changes["extra_sections"] = tuple(replace(s, html=local(s.html)) for s in practice.extra_sections)
     image = practice.image
     if image and image.src.startswith("/") and static_root is not None and not (image.width and image.height):
         size = _static_image_size(static_root, image.src)

@@ -276,3 +276,40 @@ def test_work_goes_to_worker_processes_only_when_it_can_be_split():
     assert parallel.map_chunks(lambda items: os.getpid(), [1], workers=2, force=True) == [here]
     pids = parallel.map_chunks(lambda items: os.getpid(), [1, 2], workers=2, force=True)
     assert len(pids) == 2 and here not in pids
+
+
+def test_open_data_records_are_copied_from_the_published_files(make_site, monkeypatch, tmp_path):
+    from s3site import opendata
+
+    practices = {f"p{i}.md": practice_text(title=f"P{i}") for i in range(5)}
+    root = make_site(practices, site=SITE)
+    build(root, workers=1)
+    rows: list[str] = []
+    records: list[str] = []
+    make_row, make_record = opendata._csv_cells, opendata.practice_record
+    monkeypatch.setattr(opendata, "_csv_cells", lambda p, origin: rows.append(p.slug) or make_row(p, origin))
+    monkeypatch.setattr(opendata, "practice_record", lambda p, site: records.append(p.slug) or make_record(p, site))
+    (root / "content/practices/p3.md").write_text(practice_text(title="P3", body="A new text.\n"))
+    build(root, workers=1)
+    # Only the edited practice's index.json and CSV row were made; every other
+    # record came from the published practices.json and practices.csv.
+    assert rows == ["p3"] and records == ["p3"]
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+@pytest.mark.parametrize("spoil", ["notes", "published"])
+def test_record_notes_are_trusted_only_for_the_file_they_describe(make_site, tmp_path, spoil):
+    root = make_site({f"p{i}.md": practice_text(title=f"P{i}") for i in range(4)}, site=SITE)
+    build(root, workers=1)
+    if spoil == "notes":  # a corrupt notes file
+        (root / ".s3site-cache/records.pickle").write_bytes(b"s3site-cache-1\n" + b"\0" * 40)
+    else:  # a published file changed by hand: same size, other bytes
+        for name in ("practices.json", "practices.csv"):
+            published = root / "output" / name
+            data = published.read_bytes()
+            published.unlink()  # a new inode, as an editor saving the file makes
+            published.write_bytes(data.replace(b"P1", b"Q1"))
+    # A new text only: every other practice's record keeps its key.
+    (root / "content/practices/p0.md").write_text(practice_text(title="P0", body="Changed.\n"))
+    build(root, workers=1)
+    assert tree(root / "output") == clean_build(root, tmp_path)

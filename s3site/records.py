@@ -1,0 +1,131 @@
+"""Records of the open-data files, copied from the published file when unchanged.
+
+practices.json and practices.csv hold one record a practice. After one edit
+all but one of ten thousand records are bytes the published file already
+holds, yet making them again took a third of a one-edit rebuild. So each
+build notes where each record sits in the file it writes, under the key of
+the practice's own index.json (which covers everything a record shows), and
+the next build copies the records whose key is unchanged from the published
+file. A note is trusted only for the very file it was made for (same inode,
+size and modification time); anything else is made again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .cache import atomic_write, decode, encode
+
+log = logging.getLogger(__name__)
+
+NOTES_FILE = "records.pickle"
+READ_AHEAD = 1 << 20
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+class FileRecords:
+    """The records of one data file: the published ones to copy, the new ones noted."""
+
+    def __init__(self, published: Path | None, spans: dict[str, tuple[int, int]],
+                 key_of: Callable[[Any], str | None]) -> None:
+        self._published = published
+        self._old = spans
+        self._key_of = key_of
+        self._fd: int | None = None
+        self._window = b""
+        self._window_start = 0
+        self.new: dict[str, tuple[int, int]] = {}
+        self.copied = 0
+
+    def old(self, item: Any) -> bytes | None:
+        """An item's record as published, if nothing it shows has changed since."""
+        key = self._key_of(item)
+        span = self._old.get(key) if key else None
+        if span is None or self._published is None:
+            return None
+        if self._fd is None:
+            try:
+                self._fd = os.open(self._published, os.O_RDONLY)
+            except OSError:
+                self._published = None
+                return None
+        start, end = span
+        if not (self._window_start <= start and end <= self._window_start + len(self._window)):
+            # Records are mostly asked for in file order: read ahead a block at a time.
+            self._window = os.pread(self._fd, max(end - start, READ_AHEAD), start)
+            self._window_start = start
+        record = self._window[start - self._window_start : end - self._window_start]
+        if len(record) != end - start:
+            return None
+        self.copied += 1
+        return record
+
+    def note(self, item: Any, start: int, end: int) -> None:
+        """Where an item's record sits in the file being written."""
+        key = self._key_of(item)
+        if key:
+            self.new[key] = (start, end)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class RecordNotes:
+    """Every data file's record positions, kept in the build cache between builds."""
+
+    def __init__(self, cache_folder: Path | None, output: Path, keys: dict[str, str]) -> None:
+        self.path = cache_folder / NOTES_FILE if cache_folder else None
+        self.output = output
+        self.keys = keys
+        self.saved: dict[str, tuple[tuple[int, int, int], dict[str, tuple[int, int]]]] = {}
+        self.files: dict[str, FileRecords] = {}
+        if self.path is not None and self.path.exists():
+            loaded = decode(self.path.read_bytes())
+            if isinstance(loaded, dict) and loaded.get("output") == str(output):
+                self.saved = loaded.get("files", {})
+            else:
+                log.debug("record notes %s: not for this output, or unreadable; ignored", self.path)
+
+    def records(self, name: str, key_path: Callable[[Any], str]) -> FileRecords:
+        """The records of data file `name`; an item's key is that of the output at key_path(item)."""
+        identity, spans = self.saved.get(name, (None, {}))
+        published = self.output / name
+        if identity is None or identity != _identity(published):
+            published, spans = None, {}
+        keys = self.keys
+        records = self.files[name] = FileRecords(published, spans, lambda item: keys.get(key_path(item)))
+        return records
+
+    def save(self) -> None:
+        """After the build is published: note where each record of each data file is."""
+        if self.path is None:
+            return
+        files = {}
+        for name in sorted({*self.saved, *self.files}):
+            identity = _identity(self.output / name)
+            made = self.files.get(name)
+            if made is not None:
+                spans = made.new
+            elif self.saved[name][0] == identity:  # not made again: still the published file
+                spans = self.saved[name][1]
+            else:
+                continue
+            if identity is not None and spans:
+                files[name] = (identity, spans)
+        try:
+            atomic_write(self.path, encode({"output": str(self.output), "files": files}))
+        except OSError as exc:
+            log.warning("could not save %s (%s); the next build makes the data files whole", self.path, exc)
