@@ -38,9 +38,9 @@ from .plan import Output, plan_outputs
 from .records import RecordNotes
 from .regions import RegionRegistry
 from .render import Renderer, TemplateSet, template_error
-from .resolve import resolve_pages, resolve_practices
+from .resolve import Resolver, resolve_pages
 from .search import index_site
-from .sources import FileDigests, Scan, parse_all, parse_file, scan, site_regions
+from .sources import FileDigests, Scan, parse_all, parse_file, resolve_all, scan, site_regions
 
 log = logging.getLogger(__name__)
 
@@ -126,27 +126,27 @@ def load(
     def parse_one_page(source: str, data: bytes) -> Parsed:
         return parse_page(source, data, trust_html=trust_html, engine=engine)
 
+    today = build_date()
     practices: list[Practice] = []
-    for parsed in parse_all(root, scanned.practices, scanned, parse_one_practice, cache, salt, workers):
-        problems += parsed.diagnostics
-        if parsed.model is not None:
-            practices.append(parsed.model)
+    if settings is not None and themes_parsed.model is not None:
+        resolver = Resolver(themes, registry, base_path=settings.base_path, today=today,
+                            static_root=root / "content" / "static")
+        # Everything a resolved practice depends on besides its own file.
+        static_files = (f"{path}={value}" for path, value in scanned.files.items()
+                        if path.startswith("content/static/"))
+        context = digest(themes_digest, registry.fingerprint, settings.base_path, str(today), *static_files)
+        practices, found = resolve_all(root, scanned, parse_one_practice, cache, salt, workers, resolver,
+                                       context, drafts=drafts)
+        problems += found
+    else:  # nothing to resolve against: only what the files themselves get wrong
+        for parsed in parse_all(root, scanned.practices, scanned, parse_one_practice, cache, salt, workers):
+            problems += parsed.diagnostics
     pages: list[Page] = []
     for parsed in parse_all(root, scanned.pages, scanned, parse_one_page, cache, salt, workers):
         problems += parsed.diagnostics
-        if parsed.model is not None:
+        if parsed.model is not None and (drafts or not parsed.model.draft):
             pages.append(parsed.model)
-
-    if not drafts:
-        practices = [p for p in practices if not p.draft]
-        pages = [p for p in pages if not p.draft]
-    today = build_date()
-    if settings is not None and themes_parsed.model is not None:
-        practices, found = resolve_practices(
-            practices, themes, registry, base_path=settings.base_path, today=today,
-            static_root=root / "content" / "static",
-        )
-        problems += found
+    if settings is not None:
         pages, found = resolve_pages(pages, base_path=settings.base_path)
         problems += found
 

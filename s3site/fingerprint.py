@@ -111,7 +111,10 @@ class Fingerprinter:
         self.cards = lists_show_only_cards(templates)
         self._site_wide: dict[str, bool] = {}
         self._terms: dict[int, str] = {}
-        self._cards: dict[int, str] = {}
+        # By id(): the practices live as long as the build. Lists are looked
+        # up with map() over this dict, not item by item in Python: a
+        # practice is listed fifteen times or so (its places, themes, years).
+        self._listed_by_id = {id(p): self._listed(p) for p in site.practices}
         self._whole: dict[int, str] = {}
 
     def key(self, output: Output) -> str:
@@ -123,7 +126,8 @@ class Fingerprinter:
             parts.append(self.site_part)
         # The practice a page or a feed is about is shown whole; any other
         # practice in the context is listed.
-        for name, value in sorted(output.context.items()):
+        # In the order plan.py made the context: the same for the same site.
+        for name, value in output.context.items():
             whole = name in ("practice", "practices") and output.template in ("", *WHOLE_PRACTICE_TEMPLATES)
             parts.append(f"{name}={self._walk(value, whole=whole)}")
         return digest(*parts)
@@ -148,21 +152,22 @@ class Fingerprinter:
 
     def _listed(self, practice: Practice) -> str:
         """A listed practice: its card, or all of it when templates may show more."""
-        if not self.cards:
-            return f"{practice.digest}:{practice.status}"
-        card = self._cards.get(id(practice))
-        if card is None:
-            card = self._cards[id(practice)] = card_digest(practice)
-        return card
+        return card_digest(practice) if self.cards else f"{practice.digest}:{practice.status}"
+
+    def _list(self, practices: Iterable[Practice]) -> str:
+        """Listed practices, in order."""
+        try:
+            return ",".join(map(self._listed_by_id.__getitem__, map(id, practices)))
+        except KeyError:  # not only the site's practices: item by item
+            return ",".join(self._walk(item) for item in practices)
 
     def _walk(self, value: Any, whole: bool = False) -> str:
         if isinstance(value, Practice):
             if not whole:
-                return "P" + self._listed(value)
+                return "P" + (self._listed_by_id.get(id(value)) or self._listed(value))
             shown = self._whole.get(id(value))
             if shown is None:  # a practice's page and its index.json both show it whole
-                related = ",".join(self._listed(r) for r in value.related)
-                shown = self._whole[id(value)] = f"P{value.digest}:{value.status}[{related}]"
+                shown = self._whole[id(value)] = f"P{value.digest}:{value.status}[{self._list(value.related)}]"
             return shown
         if isinstance(value, Page):
             return f"G{value.digest}"
@@ -180,6 +185,8 @@ class Fingerprinter:
         if isinstance(value, dict):
             return "{" + ",".join(f"{k}={self._walk(v)}" for k, v in sorted(value.items())) + "}"
         if isinstance(value, list | tuple):
+            if not whole and value and isinstance(value[0], Practice):
+                return "[" + self._list(value) + "]"
             return "(" + ",".join(self._walk(v, whole) for v in value) + ")"
         if is_dataclass(value):
             return repr(value)
@@ -194,5 +201,5 @@ class Fingerprinter:
         else:
             lists = (term.practices,)
             head = f"T{term.id}|{term.title}|{term.url}"
-        body = "|".join(",".join(self._listed(p) for p in items) for items in lists)
+        body = "|".join(map(self._list, lists))
         return digest(head, body)

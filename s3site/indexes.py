@@ -148,9 +148,10 @@ def with_related(practices: tuple[Practice, ...], count: int, cache: ParseCache 
         if cache:
             cache.store(features, found)
     for practice, related in zip(practices, found, strict=True):
-        # The practices were made for this build by resolve_practices(), and
-        # nothing has seen them yet: filling in the one field that needs all
-        # of them is safe, and a tenth of the cost of copying each.
+        # The practices were made or loaded for this build, and nothing has
+        # seen them yet: filling in the one field that needs all of them is
+        # safe, and a tenth of the cost of copying each. (The cache stored
+        # them before, without it; a later build sets it again.)
         object.__setattr__(practice, "related", tuple(practices[j] for j in related))
 
 

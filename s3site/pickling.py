@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import fields
 from itertools import repeat
-from operator import attrgetter
+from operator import attrgetter, call
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -21,7 +21,9 @@ def quick_pickle(cls: type[T]) -> type[T]:
     """Class decorator, applied after @dataclass(slots=True)."""
     names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
     get_all = attrgetter(*names)
-    set_attribute = object.__setattr__  # frozen classes refuse setattr()
+    # Each slot's own setter: frozen classes refuse setattr(), and going
+    # through object.__setattr__ would look each name up again.
+    setters = tuple(getattr(cls, name).__set__ for name in names)
 
     if len(names) == 1:
         def __getstate__(self: T) -> tuple:
@@ -31,7 +33,7 @@ def quick_pickle(cls: type[T]) -> type[T]:
             return get_all(self)
 
     def __setstate__(self: T, state: tuple) -> None:
-        deque(map(set_attribute, repeat(self), names, state), maxlen=0)
+        deque(map(call, setters, repeat(self), state), maxlen=0)
 
     cls.__getstate__ = __getstate__  # type: ignore[attr-defined]
     cls.__setstate__ = __setstate__  # type: ignore[attr-defined]

@@ -92,6 +92,7 @@ class RecordNotes:
         self.keys = keys
         self.saved: dict[str, tuple[tuple[int, int, int], dict[str, tuple[int, int]]]] = {}
         self.files: dict[str, FileRecords] = {}
+        self._found_keys: dict[Callable, dict[int, str]] = {}
         if self.path is not None and self.path.exists():
             loaded = decode(self.path.read_bytes())
             if isinstance(loaded, dict) and loaded.get("output") == str(output):
@@ -105,9 +106,20 @@ class RecordNotes:
         published = self.output / name
         if identity is None or identity != _identity(published):
             published, spans = None, {}
-        keys = self.keys
-        records = self.files[name] = FileRecords(published, spans, lambda item: keys.get(key_path(item)))
+        records = self.files[name] = FileRecords(published, spans, self._key_of(key_path))
         return records
+
+    def _key_of(self, key_path: Callable[[Any], str]) -> Callable[[Any], str | None]:
+        """An item's key, found once for all the data files (by id: items live as long as the build)."""
+        found = self._found_keys.setdefault(key_path, {})
+
+        def key_of(item: Any) -> str | None:
+            key = found.get(id(item))
+            if key is None:
+                key = found[id(item)] = self.keys.get(key_path(item), "")
+            return key
+
+        return key_of
 
     def save(self) -> None:
         """After the build is published: note where each record of each data file is."""

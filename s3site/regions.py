@@ -153,6 +153,10 @@ class RegionRegistry:
 
     # -- plain access -------------------------------------------------------
 
+    def exactly(self, code: str) -> Region:
+        """The region with exactly this code; KeyError if there is none."""
+        return self._regions[code]
+
     def get(self, code: str) -> Region | None:
         """The region with this code (any case; GR/GB for EL/UK), or None."""
         code = code.strip().upper()

@@ -31,61 +31,69 @@ RESERVED_PATHS = frozenset(
 NO_POSITIONS = Positions()
 
 
-def resolve_practices(
-    practices: Iterable[Practice],
-    themes: tuple[Theme, ...],
-    registry: RegionRegistry,
-    *,
-    base_path: str,
-    today: dt.date,
-    static_root: Path | None = None,
-) -> tuple[list[Practice], list[Diagnostic]]:
-    """Check each practice against the site and fill in what is derived."""
-    theme_by_id = {theme.id: theme for theme in themes}
-    resolved: list[Practice] = []
-    problems: list[Diagnostic] = []
-    first_source_of_slug: dict[str, str] = {}
-    for practice in sorted(practices, key=lambda p: p.source):
+class Resolver:
+    """Checks practices one at a time against the site and fills in what is derived.
+
+    What a practice resolves to depends on it and on this object's inputs
+    alone (the themes, the regions, the base path, the day and the static
+    files), so a build can keep resolved practices between builds.
+    """
+
+    def __init__(self, themes: tuple[Theme, ...], registry: RegionRegistry, *, base_path: str,
+                 today: dt.date, static_root: Path | None = None) -> None:
+        self.theme_by_id = {theme.id: theme for theme in themes}
+        self.registry = registry
+        self.base_path = base_path
+        self.today = today
+        self.static_root = static_root
+        self._regions_of: dict[tuple, tuple[tuple[Region, ...], Region | None, tuple[Region, ...]]] = {}
+
+    def resolve(self, practice: Practice, problems: list[Diagnostic]) -> Practice | None:
+        """The practice resolved, or None with its problems added to `problems`."""
         before = len(problems)
-        if practice.slug in first_source_of_slug:
-            problems.append(
-                error(
-                    practice.source,
-                    f"slug '{practice.slug}' is already used by {first_source_of_slug[practice.slug]}; "
-                    "rename the file or set slug:",
-                    *practice.positions.get("slug", (1, 0)),
-                )
-            )
-        first_source_of_slug.setdefault(practice.slug, practice.source)
         theme_objects = []
         for number, theme_id in enumerate(practice.themes, 1):
-            if theme_id in theme_by_id:
-                theme_objects.append(theme_by_id[theme_id])
+            if theme_id in self.theme_by_id:
+                theme_objects.append(self.theme_by_id[theme_id])
             else:
                 line, column = _position(practice, "themes", number)
-                hint = did_you_mean(theme_id, theme_by_id)
+                hint = did_you_mean(theme_id, self.theme_by_id)
                 problems.append(
                     error(practice.source, f"unknown theme '{theme_id}'{hint}", line, column)
                 )
-        chain, leading, participants = _resolve_regions(practice, registry, problems)
+        # Many practices name the same places: each combination is looked up once.
+        places = (practice.country, practice.region, practice.leading_region, practice.participating_regions)
+        found = self._regions_of.get(places)
+        if found is None:
+            ahead = len(problems)
+            found = _resolve_regions(practice, self.registry, problems)
+            if len(problems) == ahead:  # a failed lookup is looked up again, for its own message
+                self._regions_of[places] = found
+        chain, leading, participants = found
         if len(problems) > before:
-            continue
-        status = "ongoing" if practice.end is None or practice.end.last_day >= today else "completed"
-        resolved.append(
-            evolve(
-                practice,
-                theme_objects=tuple(theme_objects),
-                location=chain[-1],
-                location_chain=chain,
-                leading=leading,
-                participants=participants,
-                status=status,
-                url=f"{base_path}practices/{practice.slug}/",
-                positions=NO_POSITIONS,  # only needed for the messages above
-                **_local_files(practice, base_path, static_root),
-            )
+            return None
+        end = practice.end
+        return evolve(
+            practice,
+            theme_objects=tuple(theme_objects),
+            location=chain[-1],
+            location_chain=chain,
+            leading=leading,
+            participants=participants,
+            status="ongoing" if end is None or end.last_day >= self.today else "completed",
+            url=f"{self.base_path}practices/{practice.slug}/",
+            positions=NO_POSITIONS,  # only needed for the messages above
+            **_local_files(practice, self.base_path, self.static_root),
         )
-    return resolved, problems
+
+
+def slug_clash(practice: Practice, first_source_of_slug: dict[str, str]) -> Diagnostic | None:
+    """An error if another practice (met before, in source order) has this one's slug."""
+    first = first_source_of_slug.setdefault(practice.slug, practice.source)
+    if first == practice.source:
+        return None
+    return error(practice.source, f"slug '{practice.slug}' is already used by {first}; rename the file or set slug:",
+                 *practice.positions.get("slug", (1, 0)))
 
 
 def _resolve_regions(
@@ -165,6 +173,10 @@ def _local_files(practice: Practice, base_path: str, static_root: Path | None) -
         return rebase_links(html, base_path)
 
     changes: dict[str, object] = {}
+    if base_path == "/" and "<img" not in "".join(_section_html(practice)) and not (
+        practice.image and practice.image.src.startswith("/")
+    ):
+        return changes  # nothing to size or rebase: most practices
     for name in ("description_html", "resources_needed_html", "evidence_of_success_html",
                  "potential_for_transfer_html", "expert_opinion_html"):
         html = getattr(practice, name)
@@ -183,6 +195,14 @@ def _local_files(practice: Practice, base_path: str, static_root: Path | None) -
         # cover; a replaced image must still re-render the page.
         changes["digest"] = digest(practice.digest, *sizes)
     return changes
+
+
+def _section_html(practice: Practice) -> list[str]:
+    return [
+        practice.description_html, practice.resources_needed_html, practice.evidence_of_success_html,
+        practice.potential_for_transfer_html, practice.expert_opinion_html,
+        *(section.html for section in practice.extra_sections),
+    ]
 
 
 def _static_image_size(static_root: Path, src: str) -> tuple[int, int] | None:

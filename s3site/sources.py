@@ -12,21 +12,30 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from operator import attrgetter
 from pathlib import Path
 
 from .cache import CODE_SALT, ParseCache, atomic_write, decode, digest, encode
 from .content import Parsed
 from .errors import Diagnostic, error
+from .model import Practice, Theme
 from .parallel import cycle_collector, map_chunks
-from .regions import RegionRegistry, load_registry
+from .regions import Region, RegionRegistry, load_registry
+from .resolve import Resolver, slug_clash
 
 PRACTICE_SUFFIXES = (".md", ".markdown", ".yaml", ".yml")
+STORE_BATCH = 500  # resolved practices written to the cache at a time
 
 
 def _with_digest(parsed: Parsed, key: str) -> Parsed:
     if parsed.model is None:
         return parsed
     return Parsed(replace(parsed.model, digest=key), parsed.diagnostics)
+
+
+def parse_key(salt: str, source: str, scan: Scan) -> str:
+    """The cache key of a file's parse result: the parser's salt, its path and its content."""
+    return digest(salt, source, scan.files[source])
 
 
 def parse_all(
@@ -43,7 +52,7 @@ def parse_all(
     A file's cache key comes from the digest the scan found for it, so an
     unchanged file is not even read.
     """
-    keys = {source: digest(salt, source, scan.files[source]) for source in sources}
+    keys = {source: parse_key(salt, source, scan) for source in sources}
     results: dict[str, Parsed] = {}
     missing: list[tuple[str, bytes, str]] = []
     cached = cache.get_many(keys.values())
@@ -211,6 +220,84 @@ class FileDigests:
             atomic_write(self.path, json.dumps(record).encode())
         except OSError:
             pass  # costs speed next time, nothing else
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A practice as resolved, with what parsing its file had to say (warnings)."""
+
+    practice: Practice
+    diagnostics: tuple[Diagnostic, ...]
+
+
+# Stored by name: they are to be the objects of each build's registry and themes.
+_REFERENCES = {Region: attrgetter("code"), Theme: attrgetter("id")}
+
+
+def resolve_all(
+    root: Path,
+    scan: Scan,
+    parse_one: Callable[[str, bytes], Parsed],
+    cache: ParseCache,
+    salt: str,
+    workers: int,
+    resolver: Resolver,
+    context: str,
+    *,
+    drafts: bool,
+) -> tuple[list[Practice], list[Diagnostic]]:
+    """Every practice read, parsed and resolved, in source order, with every problem found.
+
+    An unchanged practice comes from the cache already resolved, without its
+    parse result even being loaded: the cache keeps it under its file's parse
+    key and `context`, a digest of everything the resolver reads.
+    """
+    parse_keys = {source: parse_key(salt, source, scan) for source in scan.practices}
+    keys = {source: digest("resolved", key, context) for source, key in parse_keys.items()}
+    registry, theme_by_id = resolver.registry, resolver.theme_by_id
+
+    def dereference(kind: str, name: str) -> object:
+        return registry.exactly(name) if kind == "Region" else theme_by_id[name]
+
+    found = cache.get_many(keys.values(), dereference)
+    hits = {source: found[key] for source, key in keys.items() if isinstance(found.get(key), Resolved)}
+    # Their parse results stay in the cache, for the day the context changes.
+    cache.keep(parse_keys[source] for source in hits)
+    fresh = [source for source in scan.practices if source not in hits]
+    parsed = dict(zip(fresh, parse_all(root, fresh, scan, parse_one, cache, salt, workers), strict=True))
+
+    practices: list[Practice] = []
+    parse_problems: list[Diagnostic] = []
+    problems: list[Diagnostic] = []
+    first_source_of_slug: dict[str, str] = {}
+    new_entries: list[tuple[str, bytes]] = []
+    for source in scan.practices:
+        hit = hits.get(source)
+        if hit is not None:
+            parse_problems += hit.diagnostics
+            practice: Practice | None = hit.practice
+        else:
+            parse_problems += parsed[source].diagnostics
+            practice = parsed[source].model
+        if practice is None or (practice.draft and not drafts):
+            continue
+        clash = slug_clash(practice, first_source_of_slug)
+        if clash:
+            problems.append(clash)
+        if hit is None:
+            before = len(problems)
+            practice = resolver.resolve(practice, problems)
+            if practice is not None and len(problems) == before:
+                entry = Resolved(practice, tuple(parsed[source].diagnostics))
+                cache.remember(keys[source], entry)
+                new_entries.append((keys[source], encode(entry, _REFERENCES)))
+                if len(new_entries) == STORE_BATCH:  # not every practice's HTML in memory at once
+                    cache.store_many(new_entries)
+                    new_entries = []
+        if practice is not None and not clash:
+            practices.append(practice)
+    cache.store_many(new_entries)
+    return practices, parse_problems + problems
 
 
 def site_regions(root: Path) -> tuple[RegionRegistry, list[Diagnostic]]:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from s3site import parallel
 from s3site.builder import build
-from s3site.cache import CODE_SALT
+from s3site.cache import CODE_SALT, encode
 from s3site.sources import FileDigests, scan
 
 SITE = "title: T\nbase_url: https://example.org/sub/\nper_page: 2\nsearch: false\n"
@@ -133,13 +133,13 @@ def test_corrupt_or_foreign_cache_is_rebuilt_not_trusted(make_site, tmp_path):
     # Entries that are not ours: a bad checksum, then a good checksum of garbage.
     with sqlite3.connect(cache / "parse.sqlite") as db:
         db.execute("UPDATE parsed SET entry = ?", (b"s3site-cache-1\n" + b"\0" * 32 + b"not a pickle",))
-    (cache / "outputs.json").write_text('{"salt": "someone else", "builds": {}}')
+    (cache / "outputs.pickle").write_bytes(encode({"salt": "someone else", "builds": {}}))
     shutil.rmtree(root / "output")
     assert build(root).written == len(expected) - 1  # all but the marker file, made anew
     assert tree(root / "output") == expected
-    # A file that is not a database at all, and a manifest that is not JSON.
+    # A file that is not a database at all, and a manifest with a bad checksum.
     (cache / "parse.sqlite").write_bytes(b"garbage" * 100)
-    (cache / "outputs.json").write_text("{not json")
+    (cache / "outputs.pickle").write_bytes(b"s3site-cache-1\n" + b"\0" * 32 + b"not a pickle")
     (root / "content/practices/a.md").write_text(practice_text(title="A changed"))
     build(root)
     assert "A changed" in (root / "output/practices/a/index.html").read_text()
@@ -313,3 +313,66 @@ def test_record_notes_are_trusted_only_for_the_file_they_describe(make_site, tmp
     (root / "content/practices/p0.md").write_text(practice_text(title="P0", body="Changed.\n"))
     build(root, workers=1)
     assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+def test_unchanged_practices_come_resolved_from_the_cache(make_site, monkeypatch, tmp_path):
+    from s3site import builder
+    from s3site.resolve import Resolver
+
+    root = make_site({f"p{i}.md": practice_text(title=f"P{i}", location="{country: FI, region: FI1D7}")
+                      for i in range(4)}, site=SITE)
+    build(root, workers=1)
+    resolved: list[str] = []
+    resolve = Resolver.resolve
+    monkeypatch.setattr(Resolver, "resolve", lambda self, p, problems: resolved.append(p.slug) or resolve(self, p, problems))
+    (root / "content/practices/p2.md").write_text(practice_text(title="P2", body="New.\n",
+                                                                location="{country: FI, region: FI1D7}"))
+    build(root, workers=1)
+    assert resolved == ["p2"]
+    assert tree(root / "output") == clean_build(root, tmp_path)
+    # Loaded from the cache, a practice's regions and themes are this build's own objects.
+    loaded = builder.load(root, cache=builder.ParseCache(root / ".s3site-cache"))
+    registry, themes = loaded.registry, {term.theme.id: term.theme for term in loaded.site.themes}
+    for practice in loaded.site.practices:
+        assert all(region is registry.exactly(region.code) for region in practice.location_chain)
+        assert all(theme is themes[theme.id] for theme in practice.theme_objects)
+
+
+@pytest.mark.parametrize("change", ["theme title", "day", "image"])
+def test_what_resolving_reads_is_part_of_the_cache_key(make_site, monkeypatch, tmp_path, change):
+    import struct
+    import zlib
+
+    def png(width: int, height: int) -> bytes:
+        header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+        return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + header
+                + struct.pack(">I", zlib.crc32(b"IHDR" + header)))
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01
+    root = make_site({"p.md": practice_text(end="2026-06", body="![A map](/img/map.png)\n")},
+                     files={"content/static/img/map.png": png(640, 480)}, site=SITE)
+    build(root, workers=1)
+    if change == "theme title":
+        themes = root / "content/themes.yaml"
+        themes.write_text(themes.read_text().replace("Social economy", "Economía social"))
+    elif change == "day":
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", "1798761600")  # 2027-01-01: the practice has ended
+    else:
+        (root / "content/static/img/map.png").write_bytes(png(320, 200))
+    build(root, workers=1)
+    page = (root / "output/practices/p/index.html").read_text()
+    expected = {"theme title": "Economía social", "day": "Completed", "image": 'width="320" height="200"'}
+    assert expected[change] in page
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+def test_an_entry_naming_a_region_that_is_gone_is_not_trusted():
+    from s3site.cache import decode, encode
+    from s3site.regions import load_registry
+    from s3site.sources import _REFERENCES
+
+    finland = load_registry().exactly("FI")
+    entry = encode(("kept", finland), _REFERENCES)
+    assert decode(entry, lambda kind, name: load_registry().exactly(name)) == ("kept", finland)
+    assert decode(entry, lambda kind, name: {}[name]) is None  # a registry without it
+    assert decode(entry) is None  # asked for without a way to find regions
