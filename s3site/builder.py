@@ -213,7 +213,7 @@ def build(
     manifest = OutputManifest(cache_folder)
     published_id = build_id_of(output)
     stage = _StageTimer()
-    file_digests = FileDigests(cache_folder / "files.json" if cache_folder else None, memory)
+    file_digests = FileDigests(cache_folder / "files.pickle" if cache_folder else None, memory)
     scanned = scan(root, file_digests)
     file_digests.save()
     # The day matters too: it decides which practices are ongoing.

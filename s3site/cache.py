@@ -69,53 +69,43 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def _referenced(kind: str, name: str) -> Any:
-    """Stands in a pickle for an object stored by reference (see encode())."""
-    raise pickle.UnpicklingError(f"{kind} {name!r} is stored by reference; decode() was given no dereference")
-
-
 def encode(value: Any, references: dict[type, Callable[[Any], str]] | None = None) -> bytes:
     """A value as a checksummed cache entry.
 
     `references` maps types whose objects are stored by reference, not by
     value (regions, themes), to what names one; decode() turns names back
-    into objects. Only objects of these types cost a call in Python.
+    into objects.
     """
     if references is None:
         body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     else:
         buffer = io.BytesIO()
         pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-        pickler.dispatch_table = {  # type: ignore[misc]
-            cls: lambda obj, kind=cls.__name__, name_of=name_of: (_referenced, (kind, name_of(obj)))
-            for cls, name_of in references.items()
-        }
+
+        def reference(obj: Any) -> tuple[str, str] | None:
+            name_of = references.get(type(obj))
+            return None if name_of is None else (type(obj).__name__, name_of(obj))
+
+        pickler.persistent_id = reference  # type: ignore[method-assign]
         pickler.dump(value)
         body = buffer.getvalue()
     return MAGIC + hashlib.sha256(body).digest() + body
 
 
-class _Unpickler(pickle.Unpickler):
-    def __init__(self, data: bytes, dereference: Callable[[str, str], Any]) -> None:
-        super().__init__(io.BytesIO(data))
-        self.dereference = dereference
-
-    def find_class(self, module: str, name: str) -> Any:
-        if module == __name__ and name == "_referenced":
-            return self.dereference
-        return super().find_class(module, name)
-
-
-def decode(entry: bytes, dereference: Callable[[str, str], Any] | None = None) -> Any | None:
+def decode(entry: bytes, dereference: Callable[[tuple[str, str]], Any] | None = None) -> Any | None:
     """The value of a cache entry, or None if it is corrupt, not ours, or refers to what is gone.
 
-    `dereference(kind, name)` gives back an object encode() stored by reference.
+    `dereference((kind, name))` gives back an object encode() stored by reference.
     """
     body = entry[len(MAGIC) + 32 :]
     if entry[: len(MAGIC)] != MAGIC or hashlib.sha256(body).digest() != entry[len(MAGIC) : len(MAGIC) + 32]:
         return None
     try:
-        return pickle.loads(body) if dereference is None else _Unpickler(body, dereference).load()
+        if dereference is None:
+            return pickle.loads(body)
+        unpickler = pickle.Unpickler(io.BytesIO(body))
+        unpickler.persistent_load = dereference  # type: ignore[method-assign]
+        return unpickler.load()
     except Exception:  # an entry from elsewhere: never trust it
         return None
 
@@ -164,7 +154,9 @@ class ParseCache:
             self.path.unlink(missing_ok=True)
             self.path = None
 
-    def get_many(self, keys: Iterable[str], dereference: Callable[[str, str], Any] | None = None) -> dict[str, Any]:
+    def get_many(
+        self, keys: Iterable[str], dereference: Callable[[tuple[str, str]], Any] | None = None
+    ) -> dict[str, Any]:
         """The entries found for many keys, in one query (see decode() for `dereference`)."""
         found: dict[str, Any] = {}
         wanted = []

@@ -7,7 +7,6 @@ are reported, never followed.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -186,8 +185,8 @@ class FileDigests:
         if self.path is None:
             return None
         try:
-            record = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            record = decode(self.path.read_bytes())
+        except OSError:
             return None
         if (not isinstance(record, dict) or record.get("salt") != CODE_SALT
                 or not isinstance(record.get("files"), dict) or not isinstance(record.get("scanned"), int)):
@@ -217,7 +216,7 @@ class FileDigests:
         if self.path is None or (self.read == 0 and self.new.keys() == self.old.keys()):
             return
         try:
-            atomic_write(self.path, json.dumps(record).encode())
+            atomic_write(self.path, encode(record))
         except OSError:
             pass  # costs speed next time, nothing else
 
@@ -256,7 +255,8 @@ def resolve_all(
     keys = {source: digest("resolved", key, context) for source, key in parse_keys.items()}
     registry, theme_by_id = resolver.registry, resolver.theme_by_id
 
-    def dereference(kind: str, name: str) -> object:
+    def dereference(reference: tuple[str, str]) -> object:
+        kind, name = reference
         return registry.exactly(name) if kind == "Region" else theme_by_id[name]
 
     found = cache.get_many(keys.values(), dereference)

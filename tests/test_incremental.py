@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
@@ -170,12 +169,12 @@ def test_both_markdown_engines_build(make_site, engine):
 
 
 def _scan_twice(root: Path, change=None) -> tuple[FileDigests, dict[str, str], dict[str, str]]:
-    first = FileDigests(root / ".s3site-cache/files.json")
+    first = FileDigests(root / ".s3site-cache/files.pickle")
     before = scan(root, first).files
     first.save()
     if change:
         change()
-    second = FileDigests(root / ".s3site-cache/files.json")
+    second = FileDigests(root / ".s3site-cache/files.pickle")
     return second, before, scan(root, second).files
 
 
@@ -215,13 +214,13 @@ def test_a_corrupt_file_digest_record_is_ignored(make_site, monkeypatch):
     site_yaml = (root / "content/site.yaml").stat()
     truncated = {"salt": CODE_SALT, "scanned": 2**62, "files": {"content/site.yaml": [
         site_yaml.st_size, site_yaml.st_mtime_ns, site_yaml.st_ctime_ns, site_yaml.st_ino]}}
-    for garbage in ("{not json", '{"salt": "other", "scanned": 1, "files": {}}', '{"files": {"x": 1}}',
-                    json.dumps(truncated)):
-        (root / ".s3site-cache/files.json").write_text(garbage)
-        digests = FileDigests(root / ".s3site-cache/files.json")
+    for garbage in (b"not a pickle", encode({"salt": "other", "scanned": 1, "files": {}}),
+                    encode({"files": {"x": 1}}), encode(truncated), encode(truncated)[:-5]):
+        (root / ".s3site-cache/files.pickle").write_bytes(garbage)
+        digests = FileDigests(root / ".s3site-cache/files.pickle")
         assert scan(root, digests).files and digests.read == len(digests.new)
     (root / "content/practices/lapland.md").write_text(practice_text(title="Renamed"))
-    (root / ".s3site-cache/files.json").write_text("[]")
+    (root / ".s3site-cache/files.pickle").write_bytes(encode([]))
     build(root)
     assert "Renamed" in (root / "output/practices/lapland/index.html").read_text()
 
@@ -373,6 +372,6 @@ def test_an_entry_naming_a_region_that_is_gone_is_not_trusted():
 
     finland = load_registry().exactly("FI")
     entry = encode(("kept", finland), _REFERENCES)
-    assert decode(entry, lambda kind, name: load_registry().exactly(name)) == ("kept", finland)
-    assert decode(entry, lambda kind, name: {}[name]) is None  # a registry without it
+    assert decode(entry, lambda reference: load_registry().exactly(reference[1])) == ("kept", finland)
+    assert decode(entry, lambda reference: {}[reference[1]]) is None  # a registry without it
     assert decode(entry) is None  # asked for without a way to find regions
