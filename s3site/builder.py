@@ -33,7 +33,7 @@ from .output import (
     recover,
     spare_folder,
 )
-from .parallel import cycle_collector, default_workers, map_chunks
+from .parallel import cycle_collector, default_workers, in_two_processes, map_chunks
 from .plan import Output, plan_outputs
 from .records import RecordNotes
 from .regions import RegionRegistry
@@ -241,7 +241,7 @@ def build(
     fingerprints = Fingerprinter(
         site, templates, global_key(site, templates_digest, [loaded.registry.fingerprint, loaded.themes_digest])
     )
-    keys = {item.path: fingerprints.key(item) for item in outputs}
+    keys = dict(zip([item.path for item in outputs], _output_keys(fingerprints, outputs, workers), strict=True))
     stage("plan and keys")
     build_id = digest(*(f"{path}={key}" for path, key in sorted(keys.items())))
 
@@ -300,6 +300,19 @@ def build(
         search_seconds=search_seconds,
         warnings=loaded.warnings,
     )
+
+
+# From this many files on, keys are computed in two processes.
+MIN_OUTPUTS_FOR_TWO_PROCESSES = 4000
+
+
+def _output_keys(fingerprints: Fingerprinter, outputs: list[Output], workers: int) -> list[str]:
+    def keys_of(items: Sequence[Output]) -> list[str]:
+        return [fingerprints.key(item) for item in items]
+
+    if workers > 1 and len(outputs) >= MIN_OUTPUTS_FOR_TWO_PROCESSES:
+        return in_two_processes(keys_of, outputs)
+    return keys_of(outputs)
 
 
 def _templates(root: Path, cache_folder: Path | None, memory: dict | None) -> tuple[TemplateSet, str]:

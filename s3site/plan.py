@@ -22,7 +22,9 @@ from .render import Meta, paginate
 PACKAGE_STATIC = Path(__file__).parent / "static"
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, though nothing changes one: a build makes one for every file,
+# and a frozen dataclass takes six times as long to make.
+@dataclass(slots=True)
 class Output:
     """One file of the built site."""
 

@@ -150,7 +150,10 @@ def test_corrupt_or_foreign_cache_is_rebuilt_not_trusted(make_site, tmp_path):
 
 
 def test_parallel_build_is_identical_to_one_process(make_site, tmp_path, monkeypatch):
+    from s3site import builder
+
     monkeypatch.setattr(parallel, "MIN_ITEMS_FOR_WORKERS", 1)
+    monkeypatch.setattr(builder, "MIN_OUTPUTS_FOR_TWO_PROCESSES", 1)
     practices = {f"p{i}.md": practice_text(title=f"P{i}", themes="[energy]" if i % 2 else "[social-economy]")
                  for i in range(12)}
     root = make_site(practices, site=SITE)
@@ -375,3 +378,24 @@ def test_an_entry_naming_a_region_that_is_gone_is_not_trusted():
     assert decode(entry, lambda reference: load_registry().exactly(reference[1])) == ("kept", finland)
     assert decode(entry, lambda reference: {}[reference[1]]) is None  # a registry without it
     assert decode(entry) is None  # asked for without a way to find regions
+
+
+def test_work_in_two_processes_equals_one_and_survives_the_other_failing():
+    parent = os.getpid()
+
+    def double(items):
+        return [2 * item for item in items]
+
+    def fails_when_forked(items):
+        if os.getpid() != parent:
+            raise RuntimeError("the forked process fails")
+        return double(items)
+
+    def exits_when_forked(items):
+        if os.getpid() != parent:
+            os._exit(3)
+        return double(items)
+
+    for task in (double, fails_when_forked, exits_when_forked):
+        assert parallel.in_two_processes(task, list(range(11))) == [2 * i for i in range(11)]
+    assert parallel.in_two_processes(double, [5]) == [10]
