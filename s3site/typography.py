@@ -17,6 +17,7 @@ OPENING_CONTEXT = " \t\n([{\u2013\u2014-/\u00a0"
 DASHES_RE = re.compile(r"---|--|\.\.\.")
 DASHES = {"---": "\u2014", "--": "\u2013", "...": "\u2026"}
 DECADE_RE = re.compile(r"'(?=\d\ds\b)")
+QUOTE_RE = re.compile("[\"']")
 
 
 def smarten(html: str) -> str:
@@ -48,18 +49,20 @@ def _smarten_text(text: str, previous: str) -> str:
     # markdown-it writes quotes in text as entities; they are the same characters.
     if "&" in text:
         text = text.replace("&quot;", '"').replace("&#39;", "'").replace("&#x27;", "'")
-    text = DASHES_RE.sub(lambda m: DASHES[m.group(0)], text)
-    text = DECADE_RE.sub("\u2019", text)
+    if "--" in text or "..." in text:
+        text = DASHES_RE.sub(lambda m: DASHES[m.group(0)], text)
+    if "'" in text:
+        text = DECADE_RE.sub("\u2019", text)
     if "'" not in text and '"' not in text:
         return text
-    out = []
-    before = previous
-    for char in text:
-        if char == '"':
-            out.append("\u201c" if before in OPENING_CONTEXT else "\u201d")
-        elif char == "'":
-            out.append("\u2018" if before in OPENING_CONTEXT else "\u2019")
-        else:
-            out.append(char)
-        before = out[-1]
-    return "".join(out)
+
+    def curl(match: re.Match) -> str:
+        # The character before, as written: a quote before a quote is
+        # curled too, and neither form opens.
+        at = match.start()
+        opening = (text[at - 1] if at else previous) in OPENING_CONTEXT
+        if match.group(0) == '"':
+            return "\u201c" if opening else "\u201d"
+        return "\u2018" if opening else "\u2019"
+
+    return QUOTE_RE.sub(curl, text)
