@@ -80,6 +80,7 @@ class Loaded:
     warnings: list[Diagnostic]
     registry: RegionRegistry
     themes_digest: str
+    cards: dict[int, str]  # each practice's card digest, by id(): made once, kept in the cache
 
 
 def build_date() -> dt.date:
@@ -128,6 +129,7 @@ def load(
 
     today = build_date()
     practices: list[Practice] = []
+    cards: dict[int, str] = {}
     if settings is not None and themes_parsed.model is not None:
         resolver = Resolver(themes, registry, base_path=settings.base_path, today=today,
                             static_root=root / "content" / "static")
@@ -135,8 +137,8 @@ def load(
         static_files = (f"{path}={value}" for path, value in scanned.files.items()
                         if path.startswith("content/static/"))
         context = digest(themes_digest, registry.fingerprint, settings.base_path, str(today), *static_files)
-        practices, found = resolve_all(root, scanned, parse_one_practice, cache, salt, workers, resolver,
-                                       context, drafts=drafts)
+        practices, found, cards = resolve_all(root, scanned, parse_one_practice, cache, salt, workers,
+                                              resolver, context, drafts=drafts)
         problems += found
     else:  # nothing to resolve against: only what the files themselves get wrong
         for parsed in parse_all(root, scanned.practices, scanned, parse_one_practice, cache, salt, workers):
@@ -157,7 +159,7 @@ def load(
         raise SiteError(problems)
     site = build_site(settings, practices, pages, themes, registry, build_date=today, cache=cache)
     warnings = [d for d in problems if d.severity == "warning"]
-    return Loaded(root, site, warnings, registry, themes_digest)
+    return Loaded(root, site, warnings, registry, themes_digest, cards)
 
 
 def render_output(output: Output, renderer: Renderer, staged: StagedOutput,
@@ -239,11 +241,12 @@ def build(
     templates, templates_digest = _templates(root, cache_folder, memory)
     renderer = Renderer(site, templates)
     fingerprints = Fingerprinter(
-        site, templates, global_key(site, templates_digest, [loaded.registry.fingerprint, loaded.themes_digest])
+        site, templates, global_key(site, templates_digest, [loaded.registry.fingerprint, loaded.themes_digest]),
+        loaded.cards,
     )
     keys = dict(zip([item.path for item in outputs], _output_keys(fingerprints, outputs, workers), strict=True))
     stage("plan and keys")
-    build_id = digest(*(f"{path}={key}" for path, key in sorted(keys.items())))
+    build_id = digest(*(f"{path}={key}" for path, key in keys.items()))  # in plan order: the same for the same site
 
     # Rendering can still fail (a broken template override); until commit()
     # nothing has touched the output folder.

@@ -104,7 +104,9 @@ def global_key(site: Site, templates_digest: str, extra: Iterable[str]) -> str:
 class Fingerprinter:
     """Computes output keys, remembering the parts several pages share."""
 
-    def __init__(self, site: Site, templates: TemplateSet, global_part: str) -> None:
+    def __init__(self, site: Site, templates: TemplateSet, global_part: str,
+                 cards: dict[int, str] | None = None) -> None:
+        """`cards` holds card_digest() of practices known beforehand, by id()."""
         self.global_part = global_part
         self.site_part = site_digest(site)
         self.env = templates.environment
@@ -114,7 +116,8 @@ class Fingerprinter:
         # By id(): the practices live as long as the build. Lists are looked
         # up with map() over this dict, not item by item in Python: a
         # practice is listed fifteen times or so (its places, themes, years).
-        self._listed_by_id = {id(p): self._listed(p) for p in site.practices}
+        known = cards if cards and self.cards else {}
+        self._listed_by_id = {id(p): known.get(id(p)) or self._listed(p) for p in site.practices}
         self._whole: dict[int, str] = {}
 
     def key(self, output: Output) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 from .cache import CODE_SALT, ParseCache, atomic_write, decode, digest, encode
 from .content import Parsed
 from .errors import Diagnostic, error
+from .fingerprint import card_digest
 from .model import Practice, Theme
 from .parallel import cycle_collector, map_chunks
 from .regions import Region, RegionRegistry, load_registry
@@ -227,6 +228,7 @@ class Resolved:
 
     practice: Practice
     diagnostics: tuple[Diagnostic, ...]
+    card: str  # fingerprint.card_digest() of it, for output keys
 
 
 # Stored by name: they are to be the objects of each build's registry and themes.
@@ -244,8 +246,9 @@ def resolve_all(
     context: str,
     *,
     drafts: bool,
-) -> tuple[list[Practice], list[Diagnostic]]:
-    """Every practice read, parsed and resolved, in source order, with every problem found.
+) -> tuple[list[Practice], list[Diagnostic], dict[int, str]]:
+    """Every practice read, parsed and resolved, in source order, with every problem found,
+    and the card digest of each practice (by id()).
 
     An unchanged practice comes from the cache already resolved, without its
     parse result even being loaded: the cache keeps it under its file's parse
@@ -271,11 +274,13 @@ def resolve_all(
     problems: list[Diagnostic] = []
     first_source_of_slug: dict[str, str] = {}
     new_entries: list[tuple[str, bytes]] = []
+    cards: dict[int, str] = {}
     for source in scan.practices:
         hit = hits.get(source)
         if hit is not None:
             parse_problems += hit.diagnostics
             practice: Practice | None = hit.practice
+            cards[id(hit.practice)] = hit.card
         else:
             parse_problems += parsed[source].diagnostics
             practice = parsed[source].model
@@ -288,7 +293,8 @@ def resolve_all(
             before = len(problems)
             practice = resolver.resolve(practice, problems)
             if practice is not None and len(problems) == before:
-                entry = Resolved(practice, tuple(parsed[source].diagnostics))
+                entry = Resolved(practice, tuple(parsed[source].diagnostics), card_digest(practice))
+                cards[id(practice)] = entry.card
                 cache.remember(keys[source], entry)
                 new_entries.append((keys[source], encode(entry, _REFERENCES)))
                 if len(new_entries) == STORE_BATCH:  # not every practice's HTML in memory at once
@@ -297,7 +303,7 @@ def resolve_all(
         if practice is not None and not clash:
             practices.append(practice)
     cache.store_many(new_entries)
-    return practices, parse_problems + problems
+    return practices, parse_problems + problems, cards
 
 
 def site_regions(root: Path) -> tuple[RegionRegistry, list[Diagnostic]]:
