@@ -563,3 +563,20 @@ def test_browser_shows_a_save_within_a_second_on_the_example_site(tmp_path, serv
     print("save to reload on the example site:", ", ".join(f"{t:.2f} s" for t in times))
     # About 0.6 s on an idle machine; most of it is the build. The margin is for a busy CI.
     assert statistics.median(times) < 1.5, times
+
+
+def test_watcher_looks_again_at_the_files_it_saw_changing(tmp_path):
+    practices = tmp_path / "content/practices"
+    practices.mkdir(parents=True)
+    (practices / "a.md").write_text("a")
+    (practices / "b.md").write_text("b")
+    watcher = Watcher(tmp_path)
+    assert not watcher.changed_again(["content/practices/a.md"])
+    (practices / "a.md").write_text("a, longer")
+    (practices / "b.md").write_text("b, not asked about")
+    assert watcher.changed_again(["content/practices/a.md"])
+    assert not watcher.changed_again(["content/practices/a.md"])  # seen now
+    (practices / "a.md").unlink()
+    assert watcher.changed_again(["content/practices/a.md"])
+    # The whole look still finds what was not looked at, and not again what was.
+    assert watcher.changes() == {"content/practices/b.md"}
