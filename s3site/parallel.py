@@ -86,7 +86,12 @@ def in_two_processes(task: Callable[[Sequence[T]], list[Any]], items: Sequence[T
     """
     half = len(items) // 2
     readable, writable = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # no process to spare (a limit, memory): all of it here
+        os.close(readable)
+        os.close(writable)
+        return task(items)
     if pid == 0:  # the forked process: its half, down the pipe, and gone
         status = 1
         try:

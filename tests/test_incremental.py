@@ -399,3 +399,11 @@ def test_work_in_two_processes_equals_one_and_survives_the_other_failing():
     for task in (double, fails_when_forked, exits_when_forked):
         assert parallel.in_two_processes(task, list(range(11))) == [2 * i for i in range(11)]
     assert parallel.in_two_processes(double, [5]) == [10]
+
+
+def test_work_in_two_processes_is_done_here_when_no_process_can_be_made(monkeypatch):
+    def no_fork() -> int:
+        raise BlockingIOError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert parallel.in_two_processes(lambda items: [i + 1 for i in items], [1, 2, 3]) == [2, 3, 4]
