@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .model import Practice, Site
@@ -112,35 +112,17 @@ def practices_json(
     published file when `records` has it unchanged, else from the practice's
     own index.json (`own_file`) when that has been made, else encoded.
     """
+
+    def record(practice: Practice) -> bytes:
+        own = own_file(practice) if own_file else None
+        if own and own.startswith(_OWN_FILE_HEAD) and own.endswith(b"}\n"):
+            return own[len(_OWN_FILE_HEAD) : -2]
+        return dumps(practice_record(practice, site)).rstrip(b"\n")
+
     head = dumps({"count": len(site.practices), "format_version": FORMAT_VERSION}).rstrip(b"}\n")
-    head += b',"practices":['
-    offset = len(head)
-    chunk, size = [head], len(head)
-    try:
-        for number, practice in enumerate(site.practices):
-            record = records.old(practice) if records else None
-            if record is None:
-                own = own_file(practice) if own_file else None
-                if own and own.startswith(_OWN_FILE_HEAD) and own.endswith(b"}\n"):
-                    record = own[len(_OWN_FILE_HEAD) : -2]
-                else:
-                    record = dumps(practice_record(practice, site)).rstrip(b"\n")
-            if number:
-                record = b"," + record
-            if records:
-                records.note(practice, offset + (number > 0), offset + len(record))
-            offset += len(record)
-            chunk.append(record)
-            size += len(record)
-            if size > CHUNK_SIZE:
-                yield b"".join(chunk)
-                chunk, size = [], 0
-    finally:
-        if records:
-            records.close()
     site_info = dumps({"title": site.settings.title, "url": site.settings.base_url}).rstrip(b"\n")
-    chunk.append(b'],"site":' + site_info + b"}\n")
-    yield b"".join(chunk)
+    return _record_file(head + b',"practices":[', site.practices, record, records,
+                        separator=b",", tail=b'],"site":' + site_info + b"}\n")
 
 
 def defuse(cell: str) -> str:
@@ -158,27 +140,54 @@ def practices_csv(site: Site, records: FileRecords | None = None) -> Iterator[by
     buffer.write("\ufeff")
     writer.writerow(CSV_COLUMNS)
     head = buffer.getvalue().encode()
+
+    def row(practice: Practice) -> bytes:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([defuse(cell) for cell in _csv_cells(practice, site.settings.origin)])
+        return buffer.getvalue().encode()
+
+    return _record_file(head, site.practices, row, records)
+
+
+def _record_file(
+    head: bytes,
+    practices: Sequence[Practice],
+    make: Callable[[Practice], bytes],
+    records: FileRecords | None,
+    *,
+    separator: bytes = b"",
+    tail: bytes = b"",
+) -> Iterator[bytes]:
+    """A data file of one record a practice, in chunks of about CHUNK_SIZE bytes.
+
+    Each record is copied from the published file when `records` has it
+    unchanged, else made; where it lands in the new file is noted for the
+    next build.
+    """
     offset = len(head)
     chunk, size = [head], len(head)
     try:
-        for practice in site.practices:
-            row = records.old(practice) if records else None
-            if row is None:
-                buffer.seek(0)
-                buffer.truncate()
-                writer.writerow([defuse(cell) for cell in _csv_cells(practice, site.settings.origin)])
-                row = buffer.getvalue().encode()
+        for number, practice in enumerate(practices):
+            record = records.old(practice) if records else None
+            if record is None:
+                record = make(practice)
+            if number and separator:
+                chunk.append(separator)
+                offset += len(separator)
+                size += len(separator)
             if records:
-                records.note(practice, offset, offset + len(row))
-            offset += len(row)
-            chunk.append(row)
-            size += len(row)
+                records.note(practice, offset, offset + len(record))
+            offset += len(record)
+            chunk.append(record)
+            size += len(record)
             if size > CHUNK_SIZE:
                 yield b"".join(chunk)
                 chunk, size = [], 0
     finally:
         if records:
             records.close()
+    chunk.append(tail)
     yield b"".join(chunk)
 
 
