@@ -5,10 +5,11 @@ Usage: python benchmarks/preview.py SITE_ROOT [PORT]
 Starts the preview on SITE_ROOT (a corpus made by generate.py, for instance
 benchmarks/work/corpus-n10000-s42/s3site), waits for its first build, then
 seven times: appends a sentence to a practice, waits on the preview's own
-/__s3site__/wait endpoint (what an open page does) and fetches the page
-again, checking that it shows the sentence. Prints each time and the median
-of all but the first. The files it edits are left with the added sentences:
-run it on a copy.
+/__s3site__/wait endpoint as the practice's open page does, and fetches the
+page again, checking that it shows the sentence; then waits for the rebuild
+of the whole site to be served too. Prints both times for each edit and
+their medians over all but the first. The files it edits are left with the
+added sentences: run it on a copy.
 """
 
 from __future__ import annotations
@@ -48,20 +49,33 @@ def main() -> int:
                 return 1
             time.sleep(0.5)
         practices = sorted((root / "content" / "practices").glob("*.md"))
-        times = []
+        token = f"{time.time():.0f}"  # the sentences of an earlier run do not count
+        times, whole = [], []
         for rep in range(7):
-            state = json.loads(get("/__s3site__/wait?generation=-1&timeout=0"))
             target = practices[len(practices) // 3 + rep]
+            url = f"/practices/{target.stem}/"
+            builds = json.loads(get("/__s3site__/status"))["builds"]
             time.sleep(1.0)  # a save some time after the last, as when typing
+            state = json.loads(get("/__s3site__/status"))
+            sentence = f"Preview edit {rep}, run {token}."
             saved = time.perf_counter()
             with target.open("a", encoding="utf-8") as handle:
-                handle.write(f"\nPreview edit {rep}.\n")
-            get(f"/__s3site__/wait?server={state['server']}&generation={state['generation']}&timeout=20")
-            page = get(f"/practices/{target.stem}/")
+                handle.write(f"\n{sentence}\n")
+            while True:  # as the page's own script: until the answer says this page changed
+                state = json.loads(get(f"/__s3site__/wait?server={state['server']}&generation="
+                                       f"{state['generation']}&page={url}&timeout=20"))
+                if state["reload"]:
+                    break
+            page = get(url)
             times.append(time.perf_counter() - saved)
-            shown = f"Preview edit {rep}.".encode() in page
-            print(f"edit {rep + 1}: {times[-1]:.3f} s{'' if shown else ' (the page does not show it!)'}")
-        print(f"median of edits 2 to 7: {statistics.median(times[1:]):.3f} s")
+            shown = sentence.encode() in page
+            while json.loads(get("/__s3site__/status"))["builds"] <= builds:
+                time.sleep(0.005)
+            whole.append(time.perf_counter() - saved)
+            print(f"edit {rep + 1}: page {times[-1]:.3f} s, whole site {whole[-1]:.3f} s"
+                  f"{'' if shown else ' (the page does not show it!)'}")
+        print(f"median of edits 2 to 7: page {statistics.median(times[1:]):.3f} s, "
+              f"whole site {statistics.median(whole[1:]):.3f} s")
         return 0
     finally:
         process.terminate()

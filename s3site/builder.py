@@ -35,6 +35,7 @@ from .output import (
 )
 from .parallel import cycle_collector, default_workers, in_two_processes, map_chunks
 from .plan import Output, plan_outputs
+from .quick import Basis
 from .records import RecordNotes
 from .regions import RegionRegistry
 from .render import Renderer, TemplateSet, template_error
@@ -59,6 +60,9 @@ class BuildResult:
     search_seconds: float = 0.0
     warnings: list[Diagnostic] = field(default_factory=list)
     up_to_date: bool = False
+    # Output files whose bytes may differ from the previously published ones, deleted ones
+    # included: the preview reloads only the pages among them.
+    changed: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         if self.up_to_date:
@@ -81,6 +85,7 @@ class Loaded:
     registry: RegionRegistry
     themes_digest: str
     cards: dict[int, str]  # each practice's card digest, by id(): made once, kept in the cache
+    resolver: Resolver
 
 
 def build_date() -> dt.date:
@@ -130,6 +135,7 @@ def load(
     today = build_date()
     practices: list[Practice] = []
     cards: dict[int, str] = {}
+    resolver = None
     if settings is not None and themes_parsed.model is not None:
         resolver = Resolver(themes, registry, base_path=settings.base_path, today=today,
                             static_root=root / "content" / "static")
@@ -155,11 +161,11 @@ def load(
     if strict:
         problems = [error(d.path, d.message, d.line, d.column) for d in problems]
     errors = [d for d in problems if d.severity == "error"]
-    if errors or settings is None:
+    if errors or settings is None or resolver is None:
         raise SiteError(problems)
     site = build_site(settings, practices, pages, themes, registry, build_date=today, cache=cache)
     warnings = [d for d in problems if d.severity == "warning"]
-    return Loaded(root, site, warnings, registry, themes_digest, cards)
+    return Loaded(root, site, warnings, registry, themes_digest, cards, resolver)
 
 
 def render_output(output: Output, renderer: Renderer, staged: StagedOutput,
@@ -289,8 +295,17 @@ def build(
     except BaseException:
         staged.abort()
         raise
+    rendered = {outputs[i].path for i in to_render}
+    written = set(staged.changed)
+    published = manifest.keys_for(published_id) or {}
+    changed = [path for path, key in keys.items()
+               if published.get(path) != key and (path not in rendered or path in written)]
+    changed += [path for path in published if path not in keys]
     manifest.save(build_id, keys, inputs, keep=published_id, practices=len(site.practices))
     notes.save()
+    if memory is not None:  # for the preview, which makes an edited practice's pages alone first
+        memory["quick"] = Basis(root, site, loaded.resolver, templates, site.settings.trust_html,
+                                site.settings.markdown, drafts)
     return BuildResult(
         site=site,
         practices=len(site.practices),
@@ -302,6 +317,7 @@ def build(
         seconds=time.perf_counter() - started,
         search_seconds=search_seconds,
         warnings=loaded.warnings,
+        changed=changed,
     )
 
 

@@ -110,8 +110,10 @@ class Fingerprinter:
         self.global_part = global_part
         self.site_part = site_digest(site)
         self.env = templates.environment
-        self.cards = lists_show_only_cards(templates)
-        self._site_wide: dict[str, bool] = {}
+        if "cards" not in templates.findings:
+            templates.findings["cards"] = lists_show_only_cards(templates)
+        self.cards = templates.findings["cards"]
+        self._site_wide: dict[str, bool] = templates.findings.setdefault("site_wide", {})
         self._terms: dict[int, str] = {}
         # By id(): the practices live as long as the build. Lists are looked
         # up with map() over this dict, not item by item in Python: a

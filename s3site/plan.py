@@ -51,6 +51,21 @@ def _site_path(site: Site, url: str) -> str:
     return url[len(site.settings.base_path) :]
 
 
+def practice_json_path(site: Site, practice: Practice) -> str:
+    return _site_path(site, practice.url) + "index.json"
+
+
+def practice_outputs(site: Site, practice: Practice) -> tuple[Output, Output]:
+    """A practice's own page and its record (index.json)."""
+    meta = Meta(practice.title, practice.url, "practice", practice.summary)
+    return (
+        Output(_html(_site_path(site, practice.url)), practice.source, "practice.html",
+               {"meta": meta, "practice": practice}, in_sitemap=not meta.noindex),
+        Output(practice_json_path(site, practice), practice.source, context={"practice": practice},
+               make=lambda: opendata.practice_json(practice, site)),
+    )
+
+
 def plan_outputs(site: Site, *, static_root: Path | None = None) -> tuple[list[Output], list[Diagnostic]]:
     """List every file of the site; report two sources that want one path."""
     outputs: list[Output] = []
@@ -70,19 +85,11 @@ def plan_outputs(site: Site, *, static_root: Path | None = None) -> tuple[list[O
             meta = Meta(page_title, pager.urls[pager.number - 1], kind, description)
             page(meta.url, template, source, meta, pager=pager, **context)
 
-    def practice_json_path(practice: Practice) -> str:
-        return _site_path(site, practice.url) + "index.json"
-
     page(base, "home.html", "home page", Meta(settings.title, base, "home", settings.description))
     paginated(f"{base}practices/", "practices.html", "practice list", site.practices,
               "All practices", "practices", f"All {len(site.practices)} practices, newest first.")
     for practice in site.practices:
-        meta = Meta(practice.title, practice.url, "practice", practice.summary)
-        page(practice.url, "practice.html", practice.source, meta, practice=practice)
-        outputs.append(
-            Output(practice_json_path(practice), practice.source,
-                   context={"practice": practice}, make=lambda p=practice: opendata.practice_json(p, site))
-        )
+        outputs.extend(practice_outputs(site, practice))
         for alias in practice.aliases:
             outputs.append(
                 Output(_html(alias), f"{practice.source} (alias)", "redirect.html",
@@ -146,16 +153,20 @@ def plan_outputs(site: Site, *, static_root: Path | None = None) -> tuple[list[O
     outputs.append(Output("feed.xml", "site feed", "feed.xml",
                           {"title": settings.title, "url": base,
                            "practices": site.practices[: settings.feed_items]}))
+
+    def json_path(practice: Practice) -> str:
+        return practice_json_path(site, practice)
+
     # Each record in them is what the practice's index.json shows: copied from there when
     # it has just been made, or from the published file when its key has not changed.
     outputs.append(Output(
         "practices.json", "open data", site_wide=True, late=True,
         make=lambda read, notes: opendata.practices_json(
-            site, lambda p: read(practice_json_path(p)), notes.records("practices.json", practice_json_path)),
+            site, lambda p: read(json_path(p)), notes.records("practices.json", json_path)),
     ))
     outputs.append(Output(
         "practices.csv", "open data", site_wide=True, late=True,
-        make=lambda _, notes: opendata.practices_csv(site, notes.records("practices.csv", practice_json_path)),
+        make=lambda _, notes: opendata.practices_csv(site, notes.records("practices.csv", json_path)),
     ))
     outputs.append(Output("robots.txt", "robots.txt", "robots.txt", {}))
 

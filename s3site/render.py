@@ -95,6 +95,9 @@ class TemplateSet:
     bytecode_folder: Path | None = None  # compiled templates kept between builds
     environment: jinja2.Environment = field(init=False)
     search_path: list[str] = field(init=False)
+    # What fingerprint.py finds by reading the templates: kept with them, so a
+    # preview rebuilding with the same templates does not read them again.
+    findings: dict[str, Any] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.search_path = [str(PACKAGE_TEMPLATES)]

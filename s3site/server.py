@@ -11,20 +11,27 @@ reload. MkDocs dropped it for a plain HTTP long-poll for such reasons. It would
 also leave us to write the sub-path mount, the 404 page, the error overlay
 and the path checks. So this module uses only the standard library:
 
-* One loop (the main thread) polls file stats below content/ and templates/,
+* One loop (the main thread) is told of changes below content/ and templates/
+  by the operating system (watchfiles), and also compares file stats now and
+  then, which finds what the system cannot tell (some network mounts). It
   waits until a burst of changes has been quiet for a moment (debounce), and
   calls builder.build() into a temporary folder, never the user's output/.
   Every exception is caught there, so the loop cannot die while the server
   lives on: a SiteError becomes the error overlay, anything else an internal
   error shown the same way.
-* Every build, good or bad, gets a new *generation* number. Each served HTML
-  page carries the server's id and the generation it was served at, and asks
-  /__s3site__/wait whether anything is newer. The server answers at once when
-  it is, else holds the request for up to 20 s. Since the page says what it
-  has, no reload can be missed between two requests; a page of an earlier
-  server run (other id) reloads when it reconnects; a failed request is
-  retried with back-off, forever; hidden tabs stop polling, so many open tabs
-  never use up the browser's six connections per host.
+* Before that build, an edited practice's own page is made alone (quick.py)
+  and served from memory, so the page being edited shows the edit at once;
+  the build then makes everything else.
+* Every build, good or bad, and every such page gets a new *generation*
+  number, with the pages it changed. Each served HTML page carries the
+  server's id, its own path and the generation it was served at, and asks
+  /__s3site__/wait whether it changed since. The server answers at once when
+  the generation is newer (saying whether this page must reload), else holds
+  the request for up to 20 s. Since the page says what it has, no reload can
+  be missed between two requests; a page of an earlier server run (other id)
+  reloads when it reconnects; a failed request is retried with back-off,
+  forever; hidden tabs stop polling, so many open tabs never use up the
+  browser's six connections per host.
 * HTTP threads serve files from the output folder, which build() swaps in
   atomically, so a page is always all old or all new. The reload script and
   the overlay are added to HTML responses on the way out, never written.
@@ -42,6 +49,7 @@ import secrets
 import shutil
 import signal
 import socket
+import stat
 import sys
 import tempfile
 import threading
@@ -65,8 +73,14 @@ WATCHED = ("content", "templates")  # content/ holds site.yaml, themes.yaml and 
 ENDPOINT = "/__s3site__/"  # the preview's own requests; a site has no files of its own there
 POLL_INTERVAL = 0.05  # seconds between two looks at the files (longer on big sites)
 QUIET = 0.1  # a burst of changes is over when nothing changed for this long
+QUIET_HEARD = 0.05  # the same, for changes the system tells of: they come all at once
 MAX_WAIT = 2.0  # but build anyway after this long, for a file rewritten without pause
+LOOK_WHILE_TOLD = 2.0  # seconds between whole looks while the system tells of changes
 WAIT_TIMEOUT = 20.0  # a reload request is answered after this long even if nothing changed
+HISTORY = 200  # generations whose changed pages are remembered; an older page just reloads
+# Files no page loads: a change to one reloads no page. A change to any other
+# file that is not a page (a stylesheet, a script, an image) reloads them all.
+NOT_LOADED_BY_PAGES = (".json", ".xml", ".csv", ".txt", ".geojson", ".webmanifest")
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -155,32 +169,92 @@ class Watcher:
         changed = {p for p in now.keys() | before.keys() if now.get(p) != before.get(p)}
         return {os.path.relpath(p, self.root) for p in changed}
 
-    def changed_again(self, paths: Iterable[str]) -> bool:
-        """Whether any of these paths (relative to the site root) changed since last looked at.
+    def changed_among(self, paths: Iterable[str]) -> set[str]:
+        """Which of these paths (relative to the site root) changed since last looked at.
 
         Looks at them alone: a few stat calls, where a whole look at a big
-        site takes a tenth of a second.
+        site takes a tenth of a second. Folders and ignored files are no
+        change: the whole look does not count them either.
         """
-        again = False
+        changed = set()
         for relative in paths:
+            if any(_ignored(part) for part in Path(relative).parts):
+                continue
             path = os.path.join(self.root, relative)
             try:
                 st = os.stat(path)
-                now = (st.st_mtime_ns, st.st_size, st.st_ino)
+                now = None if stat.S_ISDIR(st.st_mode) else (st.st_mtime_ns, st.st_size, st.st_ino)
             except OSError:
                 now = None
             if now != self.files.get(path):
-                again = True
+                changed.add(relative)
                 if now is None:
                     self.files.pop(path, None)
                 else:
                     self.files[path] = now
-        return again
+        return changed
+
+    def changed_again(self, paths: Iterable[str]) -> bool:
+        """Whether any of these paths changed since last looked at."""
+        return bool(self.changed_among(paths))
 
     @property
     def interval(self) -> float:
         # Never spend more than a fifth of the time looking, however big the site.
         return max(POLL_INTERVAL, 5 * self.seconds)
+
+
+class Notifier:
+    """Is told of changed files by the operating system, through watchfiles.
+
+    A whole look at the files of a big site takes a tenth of a second, so it
+    can only be done a few times a second; told by the system, the preview
+    sees a save within milliseconds. Where the system cannot tell (no
+    watches left, some network mounts), the whole looks still find every
+    change, only later.
+    """
+
+    def __init__(self, root: Path, folders: Sequence[str], stop: threading.Event) -> None:
+        self.root = root
+        self.folders = [root / folder for folder in folders if (root / folder).is_dir()]
+        self.stop = stop
+        self.listening = False
+        self.told = threading.Event()
+        self._heard: set[str] = set()
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        if self.folders:
+            self.listening = True
+            threading.Thread(target=self._listen, name="s3site-notifier", daemon=True).start()
+
+    def _wanted(self, change: object, path: str) -> bool:
+        relative = os.path.relpath(path, self.root)
+        return not any(_ignored(part) for part in Path(relative).parts)
+
+    def _listen(self) -> None:
+        try:
+            import watchfiles
+
+            for changes in watchfiles.watch(
+                *self.folders, watch_filter=self._wanted, debounce=int(MAX_WAIT * 1000),
+                step=int(QUIET_HEARD * 1000), stop_event=self.stop, raise_interrupt=False,
+            ):
+                with self._lock:
+                    self._heard.update(os.path.relpath(path, self.root) for _, path in changes)
+                self.told.set()
+        except Exception as exc:  # no watches left, or no such facility here
+            log.info("not told of changes by the system (%s): looking at the files instead", exc)
+        finally:
+            self.listening = False
+            self.told.set()
+
+    def take(self) -> set[str]:
+        """The paths (relative to the site root) told of since the last call."""
+        with self._lock:
+            heard, self._heard = self._heard, set()
+            self.told.clear()
+        return heard
 
 
 # --- State shared by the build loop and the HTTP threads -------------------------------------
@@ -198,27 +272,53 @@ class State:
     base_path: str = "/"
     errors: tuple[str, ...] = ()  # the last failed build's diagnostics, as text
     overlay: str = ""  # their HTML, added to every page while the build is broken
+    # Edited practices' pages made ahead of the build (quick.py), served instead of the
+    # output folder's files until the build is done; by output path.
+    quick: dict[str, bytes] = field(default_factory=dict)
+    # The URL paths of the pages each recent generation changed (None: every page).
+    history: list[tuple[int, frozenset[str] | None]] = field(default_factory=list)
     closing: bool = False
     changed: threading.Condition = field(default_factory=threading.Condition)
 
-    def publish(self, **values: object) -> None:
-        """Apply a build's outcome and wake every waiting page."""
+    def publish(self, pages: frozenset[str] | None = None, *, build: bool = True,
+                **values: object) -> None:
+        """Apply a build's outcome (or pages made ahead of one) and wake every waiting page.
+
+        `pages` are the URL paths of the pages that changed; None means all.
+        """
         with self.changed:
             for name, value in values.items():
                 setattr(self, name, value)
-            self.builds += 1
+            if build:
+                self.builds += 1
             self.generation += 1
+            self.history = [*self.history[-(HISTORY - 1):], (self.generation, pages)]
             self.changed.notify_all()
 
-    def wait(self, server_id: str, generation: int, timeout: float) -> dict[str, object]:
-        """Block until the state differs from what a page has, or the timeout; return it."""
+    def stale(self, server_id: str, generation: int, page: str) -> bool:
+        """Whether a page served at `generation` must reload (call holding `changed`).
+
+        A page that does not say which it is (or a generation too old to
+        know) reloads on any change.
+        """
+        if server_id != self.server_id:
+            return True
+        if generation == self.generation:
+            return False
+        if not page or not self.history or generation < self.history[0][0] - 1 or generation > self.generation:
+            return True
+        return any(pages is None or page in pages for number, pages in self.history if number > generation)
+
+    def wait(self, server_id: str, generation: int, timeout: float, page: str = "") -> dict[str, object]:
+        """Block until the state differs from what a page has, or the timeout; return it,
+        with whether that page must reload."""
         with self.changed:
             self.changed.wait_for(
                 lambda: (self.closing or server_id != self.server_id
                          or generation != self.generation),
                 timeout=timeout,
             )
-            return self.status()
+            return {**self.status(), "reload": self.stale(server_id, generation, page)}
 
     def status(self) -> dict[str, object]:
         return {"server": self.server_id, "generation": self.generation, "builds": self.builds,
@@ -288,22 +388,24 @@ def report_html(root: Path, diagnostics: Sequence[Diagnostic]) -> str:
     )
 
 
-# The page asks whether the site changed since it was served, and reloads if so.
-LIVE_SCRIPT = """<script id="s3site-live" data-server="%(server)s" data-generation="%(generation)d">
+# The page asks whether it changed since it was served, and reloads if so.
+LIVE_SCRIPT = """<script id="s3site-live" data-server="%(server)s" data-generation="%(generation)d" \
+data-page="%(page)s">
 (function () {
   var me = document.currentScript, server = me.dataset.server, generation = me.dataset.generation;
-  var request = null, delay = 250;
+  var page = encodeURIComponent(me.dataset.page), request = null, delay = 250;
   function poll() {
     if (request || document.hidden) return;
     var controller = new AbortController();
     request = controller;
-    fetch("%(endpoint)swait?server=" + server + "&generation=" + generation,
+    fetch("%(endpoint)swait?server=" + server + "&generation=" + generation + "&page=" + page,
           {cache: "no-store", signal: controller.signal})
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (state) {
         request = null; delay = 250;
-        if (state.server !== server || String(state.generation) !== generation) location.reload();
-        else poll();
+        if (state.server !== server || state.reload) { location.reload(); return; }
+        generation = String(state.generation);  // other pages changed, not this one
+        poll();
       })
       .catch(function () {
         if (controller.signal.aborted) return;  // the tab was hidden: polls again when shown
@@ -323,14 +425,37 @@ LIVE_SCRIPT = """<script id="s3site-live" data-server="%(server)s" data-generati
 </script>"""
 
 
-def inject(page: bytes, state: State) -> bytes:
-    """Add the reload script, and the errors if any, before </body>."""
+def inject(page: bytes, state: State, url_path: str = "") -> bytes:
+    """Add the reload script, and the errors if any, before </body>.
+
+    `url_path` is the page's own (see page_path); without it the page
+    reloads on any change.
+    """
     snippet = state.overlay + LIVE_SCRIPT % {
-        "server": state.server_id, "generation": state.generation, "endpoint": ENDPOINT}
+        "server": state.server_id, "generation": state.generation, "endpoint": ENDPOINT,
+        "page": html.escape(url_path)}
     at = page.lower().rfind(b"</body>")
     if at < 0:
         at = len(page)
     return page[:at] + snippet.encode() + page[at:]
+
+
+def page_path(url_path: str) -> str:
+    """A page's URL path as pages are told apart: decoded, without a final index.html."""
+    path = unquote(url_path)
+    return path[: -len("index.html")] if path.endswith("/index.html") else path
+
+
+def changed_pages(changed: Iterable[str], base_path: str) -> frozenset[str] | None:
+    """The URL paths of the pages among changed output files; None when every page
+    must reload (a stylesheet, script or image changed)."""
+    pages = set()
+    for relative in changed:
+        if relative.endswith(".html"):
+            pages.add(page_path(base_path + relative))
+        elif not relative.endswith(NOT_LOADED_BY_PAGES) and not relative.startswith("pagefind/"):
+            return None
+    return frozenset(pages)
 
 
 def fallback_page(title: str) -> bytes:
@@ -438,13 +563,18 @@ class PreviewHandler(BaseHTTPRequestHandler):
         file = found.file
         if file is None:
             status, file = HTTPStatus.NOT_FOUND, self.server.output / "404.html"
+        with state.changed:
+            data = state.quick.get(file.relative_to(self.server.output.resolve()).as_posix()) \
+                if state.quick and status == HTTPStatus.OK else None
         try:
-            data = file.read_bytes()
+            data = data if data is not None else file.read_bytes()
         except OSError:  # gone in a swap since resolved, or the site has no 404 page
             data = fallback_page("Not found")
             status, file = HTTPStatus.NOT_FOUND, Path("404.html")
         kind = content_type(file)
-        self.send(status, data, kind, head=head, page=kind.startswith("text/html"))
+        # A missing page is told apart from no other: it reloads on any change.
+        self.send(status, data, kind, head=head, page=kind.startswith("text/html"),
+                  url_path=page_path(url.path) if status == HTTPStatus.OK else "")
 
     def endpoint(self, name: str, query: dict[str, list[str]], *, head: bool) -> None:
         state = self.server.state
@@ -455,7 +585,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
             except ValueError:
                 generation, timeout = -1, 0.0
             timeout = timeout if timeout >= 0 else 0.0  # also NaN
-            body = state.wait(query.get("server", [""])[0], generation, timeout)
+            # The page sends back the path it was given (page_path), decoded by parse_qs.
+            body = state.wait(query.get("server", [""])[0], generation, timeout,
+                              query.get("page", [""])[0])
         elif name == "status":
             with state.changed:
                 body = state.status()
@@ -465,10 +597,10 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self.send(HTTPStatus.OK, json.dumps(body).encode(), "application/json", head=head)
 
     def send(self, status: HTTPStatus, data: bytes, kind: str, *, head: bool, page: bool = False,
-             headers: dict[str, str] | None = None) -> None:
+             headers: dict[str, str] | None = None, url_path: str = "") -> None:
         if page:
             with self.server.state.changed:
-                data = inject(data, self.server.state)
+                data = inject(data, self.server.state, url_path)
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
@@ -496,6 +628,7 @@ class Preview:
         self.strict = strict
         self.state = state
         self.watcher = Watcher(root)
+        self.notifier: Notifier | None = None  # started by run(), after the first build
         self.memory: dict = {}  # the build's parse results, kept between builds
 
     def base_url(self) -> str:
@@ -536,15 +669,41 @@ class Preview:
             print(report_text(self.root, result.warnings), file=sys.stderr, flush=True)
         # An up-to-date build loads no site (a file saved unchanged): the base path stands.
         base_path = result.site.settings.base_path if result.site else self.state.base_path
-        self.state.publish(has_site=True, ok=True, errors=(), overlay="", base_path=base_path)
+        with self.state.changed:
+            was_ok, quick = self.state.ok and base_path == self.state.base_path, self.state.quick
+        # Every page reloads to lose the error overlay, or for a new base path.
+        pages = changed_pages(result.changed, base_path) if was_ok else None
+        if pages and quick:  # pages made ahead of the build are shown already, if the same
+            pages = pages - {page_path(base_path + relative) for relative, data in quick.items()
+                             if _file_bytes(self.output / relative) == data}
+        self.state.publish(pages, has_site=True, ok=True, errors=(), overlay="", base_path=base_path,
+                           quick={})
         print(f"[{when}] Built{what}: {result.written} files written, {result.unchanged} "
               f"unchanged, in {time.perf_counter() - started:.2f} s (build {self.state.builds})",
               flush=True)
 
+    def show_edits(self, changed: Sequence[str]) -> None:
+        """Serve edited practices' own pages, made alone, until the build is done."""
+        from .quick import render_edited
+
+        basis = self.memory.get("quick")
+        with self.state.changed:
+            ok, base_path = self.state.ok, self.state.base_path
+        if basis is None or not ok:  # a broken site keeps its overlay until the build
+            return
+        try:
+            made = render_edited(basis, changed)
+        except Exception:  # the build that follows reports it, as it does everything
+            log.debug("could not make the edited pages alone", exc_info=True)
+            return
+        if made:
+            pages = changed_pages(made, base_path)
+            self.state.publish(pages, build=False, quick=made)
+
     def failed(self, diagnostics: Sequence[Diagnostic], when: str, what: str) -> None:
         errors = [d for d in diagnostics if d.severity == "error"]
         self.state.publish(ok=False, errors=tuple(str(d) for d in diagnostics),
-                           overlay=report_html(self.root, diagnostics))
+                           overlay=report_html(self.root, diagnostics), quick={})
         kept = ("still serving the last good version" if self.state.has_site
                 else "nothing to serve yet")
         print(f"[{when}] Build failed{what} (build {self.state.builds}):\n"
@@ -554,31 +713,58 @@ class Preview:
 
     def run(self, stop: threading.Event) -> None:
         """Watch and rebuild until stop is set; a burst of changes makes one build."""
+        self.notifier = Notifier(self.root, WATCHED, stop)
+        self.notifier.start()
+        next_look = 0.0
         while not stop.is_set():
             try:
-                changed = self.watcher.changes()
+                # What the system told of comes as one burst already (watchfiles waits
+                # for it to end); what a whole look finds may be half of one.
+                changed = self.watcher.changed_among(self.notifier.take())
+                if not changed and time.monotonic() >= next_look:
+                    changed = self.watcher.changes()
+                    interval = LOOK_WHILE_TOLD if self.notifier.listening else 0.0
+                    next_look = time.monotonic() + max(interval, self.watcher.interval)
+                    if changed:
+                        changed |= self.settle(changed, stop)
                 if not changed:
-                    stop.wait(self.watcher.interval)
+                    # Woken early by the system, or by stop within a quarter of a second.
+                    self.notifier.told.wait(min(max(next_look - time.monotonic(), 0.0), 0.25))
                     continue
-                # Wait for the burst to end (an editor's temporary file and rename, or
-                # many files saved at once): looking often at the files seen changing
-                # costs nothing, and a whole look once they are quiet finds the rest.
-                first = last = time.monotonic()
-                while not stop.wait(POLL_INTERVAL):
-                    now = time.monotonic()
-                    if self.watcher.changed_again(changed):
-                        last = now
-                    elif now - last >= QUIET or now - first >= MAX_WAIT:
-                        more = self.watcher.changes()
-                        changed |= more
-                        if not more or now - first >= MAX_WAIT:
-                            break
-                        last = time.monotonic()
                 if not stop.is_set():
+                    self.show_edits(sorted(changed))
                     self.rebuild(sorted(changed))
             except Exception:  # a dead loop would mean pages that silently stop reloading
                 log.warning("preview loop error:\n%s", traceback.format_exc())
                 stop.wait(1.0)
+
+    def settle(self, changed: set[str], stop: threading.Event) -> set[str]:
+        """Wait for a burst of changes to end; return what else changed meanwhile.
+
+        (An editor's temporary file and rename, or many files saved at once.)
+        Looking often at the files seen changing costs nothing, and a whole
+        look once they are quiet finds the rest.
+        """
+        more: set[str] = set()
+        first = last = time.monotonic()
+        while not stop.wait(POLL_INTERVAL):
+            now = time.monotonic()
+            if self.watcher.changed_again(changed | more):
+                last = now
+            elif now - last >= QUIET or now - first >= MAX_WAIT:
+                found = self.watcher.changes()
+                more |= found
+                if not found or now - first >= MAX_WAIT:
+                    break
+                last = time.monotonic()
+        return more
+
+
+def _file_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 # --- Entry point -----------------------------------------------------------------------------

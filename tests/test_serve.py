@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,7 +23,17 @@ from conftest import REPO, practice_text
 
 from s3site.errors import SiteError, error
 from s3site.links import page_links
-from s3site.server import Preview, State, Watcher, resolve_request
+from s3site.builder import build
+from s3site.quick import render_edited
+from s3site.server import (
+    HISTORY,
+    Preview,
+    PreviewServer,
+    State,
+    Watcher,
+    changed_pages,
+    resolve_request,
+)
 
 # browser_page: Debian's Chromium through Playwright, skipped (or failed under
 # S3SITE_REQUIRE_BROWSER=1) without it; see tests/browser.py.
@@ -580,3 +591,184 @@ def test_watcher_looks_again_at_the_files_it_saw_changing(tmp_path):
     assert watcher.changed_again(["content/practices/a.md"])
     # The whole look still finds what was not looked at, and not again what was.
     assert watcher.changes() == {"content/practices/b.md"}
+
+
+# --- The edited page first, and reloading only the pages that changed -----------------------
+
+
+def test_an_edited_practice_page_made_alone_is_the_page_the_build_makes(make_site, tmp_path):
+    root = make_site({"lapland.md": practice_text(),
+                      "other.md": practice_text(title="Other practice", summary="Something else.")})
+    output, memory = tmp_path / "out", {}
+    build(root, output=output, memory=memory, workers=1)
+    (root / "content/practices/lapland.md").write_text(practice_text(
+        title="Lapland renamed", body="New text.\n\n## Resources needed\n\nTime.\n"), encoding="utf-8")
+    made = render_edited(memory["quick"], ["content/practices/lapland.md"])
+    assert made is not None and set(made) == {"practices/lapland/index.html",
+                                              "practices/lapland/index.json"}
+    assert b"Lapland renamed" in made["practices/lapland/index.html"]
+    assert b"Other practice" in made["practices/lapland/index.html"]  # its related practice
+    build(root, output=output, memory=memory, workers=1)
+    for path, data in made.items():
+        assert (output / path).read_bytes() == data, path
+
+
+@pytest.mark.parametrize("change", ["new file", "error", "new slug", "deleted", "themes", "draft"])
+def test_edits_a_page_made_alone_could_get_wrong_are_left_to_the_build(make_site, tmp_path, change):
+    root = make_site()
+    memory: dict = {}
+    build(root, output=tmp_path / "out", memory=memory, workers=1, drafts=False)
+    practices = root / "content/practices"
+    source = "content/practices/lapland.md"
+    if change == "new file":
+        (practices / "new.md").write_text(practice_text(title="New"), encoding="utf-8")
+        source = "content/practices/new.md"
+    elif change == "error":
+        (practices / "lapland.md").write_text(practice_text(start="June 2018"), encoding="utf-8")
+    elif change == "new slug":
+        (practices / "lapland.md").write_text(practice_text(slug="lappi"), encoding="utf-8")
+    elif change == "deleted":
+        (practices / "lapland.md").unlink()
+    elif change == "themes":
+        source = "content/themes.yaml"
+    elif change == "draft":  # a draft is not on a site built without drafts
+        (practices / "lapland.md").write_text(practice_text(draft="true"), encoding="utf-8")
+    assert render_edited(memory["quick"], [source]) is None
+    # The same file, edited as it may be, is made alone.
+    (practices / "lapland.md").write_text(practice_text(title="Fine"), encoding="utf-8")
+    assert render_edited(memory["quick"], ["content/practices/lapland.md"]) is not None
+
+
+def test_changed_pages_are_named_by_url_and_a_stylesheet_reloads_them_all():
+    changed = ["index.html", "practices/a/index.html", "404.html", "practices.json", "feed.xml",
+               "practices/a/index.json", "pagefind/fragment/x.pf_fragment", "practices.csv"]
+    assert changed_pages(changed, "/sub/") == {"/sub/", "/sub/practices/a/", "/sub/404.html"}
+    assert changed_pages(["index.html", "assets/s3site.css"], "/") is None
+    assert changed_pages(["images/map.png"], "/") is None
+    assert changed_pages([], "/") == frozenset()
+
+
+def test_a_page_reloads_only_after_a_generation_that_changed_it():
+    state = State()
+    state.publish(None)  # 1: every page
+    state.publish(frozenset({"/a/"}))  # 2
+    state.publish(frozenset({"/b/"}), build=False)  # 3
+    assert (state.generation, state.builds) == (3, 2)
+    me = state.server_id
+    with state.changed:
+        assert not state.stale(me, 3, "/a/")  # up to date
+        assert not state.stale(me, 2, "/a/")  # only /b/ changed since
+        assert state.stale(me, 2, "/b/")
+        assert state.stale(me, 1, "/a/")
+        assert state.stale(me, 0, "/c/")  # generation 1 changed every page
+        assert state.stale(me, 2, "")  # a page that does not say which it is
+        assert state.stale("an-earlier-server-run", 3, "/a/")
+    answer = state.wait(me, 2, 0, "/a/")
+    assert (answer["reload"], answer["generation"]) == (False, 3)
+    assert state.wait(me, 2, 0, "/b/")["reload"] is True
+    for _ in range(HISTORY):
+        state.publish(frozenset())
+    with state.changed:  # every generation since is still remembered
+        assert not state.stale(me, 3, "/a/")
+    state.publish(frozenset())
+    with state.changed:  # too old to know what changed since: reload
+        assert state.stale(me, 3, "/a/")
+        assert not state.stale(me, state.generation - 1, "/a/")
+
+
+def test_the_edited_page_is_served_before_the_build_and_unchanged_pages_stay(make_site, tmp_path):
+    root = make_site({"lapland.md": practice_text(),
+                      "other.md": practice_text(title="Other practice", summary="Something else.")})
+    state = State()
+    output = tmp_path / "preview" / "site"
+    preview = Preview(root, output, "http://127.0.0.1:1", drafts=True, strict=False, state=state)
+    preview.rebuild()
+    server = PreviewServer(("127.0.0.1", 0), state, output)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+
+    def get(path: str) -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.server_address[1]}{path}", timeout=10) as r:
+            return r.read().decode()
+
+    try:
+        page = get("/practices/lapland/")
+        assert 'data-page="/practices/lapland/"' in page and "Lapland cooperatives" in page
+        edit_title(root, "Lapland renamed")
+        builds, generation = state.builds, state.generation
+        preview.show_edits(["content/practices/lapland.md"])
+        assert (state.builds, state.generation) == (builds, generation + 1)
+        assert "Lapland renamed" in get("/practices/lapland/")  # made alone, served from memory
+        assert "Lapland renamed" not in get("/practices/")  # the list waits for the build
+        with state.changed:
+            assert state.stale(state.server_id, generation, "/practices/lapland/")
+            assert not state.stale(state.server_id, generation, "/practices/")
+        preview.rebuild(["content/practices/lapland.md"])
+        assert state.quick == {} and state.builds == builds + 1
+        assert "Lapland renamed" in get("/practices/")
+        with state.changed:
+            # A page shown after the early one does not reload for the same bytes again;
+            # the lists that show the new title do, and a page without it does not.
+            assert not state.stale(state.server_id, generation + 1, "/practices/lapland/")
+            assert state.stale(state.server_id, generation + 1, "/practices/")
+            assert not state.stale(state.server_id, generation + 1, "/stats/")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _watch_loop(preview: Preview) -> tuple[threading.Event, threading.Thread, list[list[str]]]:
+    """Run the preview's loop with builds recorded instead of made."""
+    builds: list[list[str]] = []
+    preview.rebuild = lambda changed=(): builds.append(list(changed))  # type: ignore[method-assign]
+    preview.show_edits = lambda changed: None  # type: ignore[method-assign]
+    stop = threading.Event()
+    loop = threading.Thread(target=preview.run, args=(stop,), daemon=True)
+    loop.start()
+    return stop, loop, builds
+
+
+def test_a_save_is_told_by_the_system_without_waiting_for_a_whole_look(make_site, monkeypatch):
+    root = make_site()
+    monkeypatch.setattr("s3site.server.LOOK_WHILE_TOLD", 3600.0)  # one whole look, at the start
+    preview = Preview(root, root / "unused", "http://127.0.0.1:1", drafts=True, strict=False,
+                      state=State())
+    stop, loop, builds = _watch_loop(preview)
+    try:
+        deadline = time.monotonic() + 5
+        while not (preview.notifier and preview.notifier.listening) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.5)  # the system's watches are set up
+        edit_title(root, "Told")
+        while not builds and time.monotonic() < deadline + 5:
+            time.sleep(0.01)
+        assert builds == [["content/practices/lapland.md"]]
+        assert preview.notifier is not None and preview.notifier.listening
+    finally:
+        stop.set()
+        loop.join(5)
+    assert not loop.is_alive()
+
+
+def test_without_the_systems_help_the_whole_looks_still_find_a_save(make_site, monkeypatch):
+    def no_watches(*args, **kwargs):
+        raise OSError("OS file watch limit reached")
+
+    monkeypatch.setattr("watchfiles.watch", no_watches)
+    root = make_site()
+    preview = Preview(root, root / "unused", "http://127.0.0.1:1", drafts=True, strict=False,
+                      state=State())
+    stop, loop, builds = _watch_loop(preview)
+    try:
+        deadline = time.monotonic() + 5
+        while (preview.notifier is None or preview.notifier.listening) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert preview.notifier is not None and not preview.notifier.listening
+        edit_title(root, "Looked at")
+        while not builds and time.monotonic() < deadline + 5:
+            time.sleep(0.01)
+        assert builds == [["content/practices/lapland.md"]]
+    finally:
+        stop.set()
+        loop.join(5)
+    assert not loop.is_alive()
