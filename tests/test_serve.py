@@ -530,6 +530,24 @@ def test_browser_reloads_by_itself_after_an_edit_and_after_twenty_in_a_row(make_
 
 
 @pytest.mark.browser
+def test_browser_page_an_edit_did_not_change_stays_and_reloads_when_changed(make_site, serve,
+                                                                           browser_page):
+    root = make_site()
+    server = serve(root)
+    page = browser_page
+    page.goto(server.url + "stats/")
+    page.evaluate("window.__s3site_test_marker = true")
+    builds = server.status()["builds"]
+    edit_title(root, "Lapland renamed")  # no count changes: the statistics stay as they are
+    server.wait_for_build(builds)
+    time.sleep(0.5)
+    assert page.evaluate("window.__s3site_test_marker === true"), "reloaded for nothing"
+    # Having heard of that build without reloading, the page still reloads for its own change.
+    new = root / "content/practices/new.md"
+    edit_and_wait_for_reload(page, lambda: new.write_text(practice_text(title="New"), encoding="utf-8"))
+
+
+@pytest.mark.browser
 def test_browser_page_comes_back_after_the_server_restarts(make_site, serve, browser_page):
     from playwright.sync_api import expect
 
