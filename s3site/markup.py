@@ -17,6 +17,7 @@ from importlib import import_module
 import markdown
 import nh3
 
+from .inline import PrefilteredInlineProcessor
 from .model import Section
 from .typography import smarten
 
@@ -95,7 +96,10 @@ def _python_markdown() -> markdown.Markdown:
     configs = {"toc": {"permalink": False}}
     extensions = [import_module(f"markdown.extensions.{name}").makeExtension(**configs.get(name, {}))
                   for name in MARKDOWN_EXTENSIONS]
-    return markdown.Markdown(extensions=extensions, output_format="html")
+    converter = markdown.Markdown(extensions=extensions, output_format="html")
+    priority = next(item.priority for item in converter.treeprocessors._priority if item.name == "inline")
+    converter.treeprocessors.register(PrefilteredInlineProcessor(converter), "inline", priority)
+    return converter
 
 
 @cache

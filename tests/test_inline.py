@@ -1,0 +1,97 @@
+"""The inline processor that skips hopeless patterns gives Python-Markdown's own HTML."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+import markdown
+import pytest
+from conftest import REPO
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from s3site import inline
+from s3site.markup import MARKDOWN_EXTENSIONS, _python_markdown, split_front_matter
+from s3site.inline import PrefilteredInlineProcessor
+
+
+def python_markdown() -> markdown.Markdown:
+    """Python-Markdown as s3site configures it, with its own inline processor."""
+    configs = {"toc": {"permalink": False}}
+    extensions = [import_module(f"markdown.extensions.{name}").makeExtension(**configs.get(name, {}))
+                  for name in MARKDOWN_EXTENSIONS]
+    return markdown.Markdown(extensions=extensions, output_format="html")
+
+
+STOCK = python_markdown()
+OURS = _python_markdown()
+
+# Every character an inline pattern looks for, alone and in the constructs that use it.
+PIECES = st.sampled_from([
+    "a", "word", " ", "  ", "\n", "\n\n", "*", "**", "_", "__", "`", "``", "[", "]", "(", ")",
+    "!", "<", ">", "&", "#", ";", "\\", "^", ":", "/", "@", ".", "-", "|", "{", "}", "=", '"',
+    "'", "?", "[^1]", "[^1]: a note\n", "<http://example.org/x>", "<someone@example.org>",
+    "&amp;", "&#169;", "&#x41;", "  \n", "![alt](i.png)", "[a](http://x.example/)",
+    "[a]: http://x.example/\n", "[a][]", "[b][a]", "*[HTML]: Hyper Text\n", "<span>x</span>",
+    "<!-- c -->", "<?php ?>", "<![CDATA[x]]>", "`code`", "\\*", "\\`", "# ", "## H\n", "- ",
+    "1. ", "> ", "    ", "```\n", "Term\n: Definition\n", "| a | b |\n|---|---|\n| c | d |\n",
+    "{: .cls }", "x{: #id }", "HTML",
+])
+
+
+def convert(converter: markdown.Markdown, text: str) -> str:
+    converter.reset()
+    return converter.convert(text)
+
+
+@given(st.lists(PIECES, max_size=40).map("".join))
+@settings(max_examples=800, deadline=None)
+def test_generated_texts_give_python_markdowns_own_html(text):
+    assert convert(OURS, text) == convert(STOCK, text)
+
+
+def test_the_example_practices_give_python_markdowns_own_html():
+    files = sorted((REPO / "content").rglob("*.md"))
+    assert len(files) >= 10
+    for path in files:
+        body = split_front_matter(path.read_text(encoding="utf-8"))[1]
+        assert convert(OURS, body) == convert(STOCK, body), path
+
+
+def count_tries(converter: markdown.Markdown, monkeypatch) -> list[str]:
+    tried: list[str] = []
+    processor = converter.treeprocessors["inline"]
+    original = processor._InlineProcessor__applyPattern
+
+    def counting(pattern, *args):
+        tried.append(type(pattern).__name__)
+        return original(pattern, *args)
+
+    monkeypatch.setattr(processor, "_InlineProcessor__applyPattern", counting)
+    return tried
+
+
+def test_a_plain_text_is_tried_by_no_pattern(monkeypatch):
+    converter = python_markdown()
+    converter.treeprocessors.register(PrefilteredInlineProcessor(converter), "inline", 20)
+    tried = count_tries(converter, monkeypatch)
+    assert convert(converter, "Plain words, no markup.") == "<p>Plain words, no markup.</p>"
+    assert tried == []
+    convert(converter, "A [link](http://example.org/) & more.")
+    assert "LinkInlineProcessor" in tried and "HtmlInlineProcessor" in tried
+    assert "BacktickInlineProcessor" not in tried
+
+
+def test_a_pattern_whose_expression_is_not_the_known_one_is_always_tried(monkeypatch):
+    monkeypatch.setitem(inline.TRIGGERS, "entity", (r"&\w+;", ("&",)))
+    converter = python_markdown()
+    converter.treeprocessors.register(PrefilteredInlineProcessor(converter), "inline", 20)
+    tried = count_tries(converter, monkeypatch)
+    convert(converter, "Plain words.")
+    assert tried == ["HtmlInlineProcessor"]  # the entity pattern, of that class
+
+
+@pytest.mark.parametrize("name", sorted(inline.TRIGGERS))
+def test_every_listed_expression_is_the_one_python_markdown_uses(name):
+    """Else the pattern is tried always: correct, but the speed is gone unnoticed."""
+    assert OURS.inlinePatterns[name].compiled_re.pattern == inline.TRIGGERS[name][0]
