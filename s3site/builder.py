@@ -163,7 +163,8 @@ def load(
     errors = [d for d in problems if d.severity == "error"]
     if errors or settings is None or resolver is None:
         raise SiteError(problems)
-    site = build_site(settings, practices, pages, themes, registry, build_date=today, cache=cache)
+    site = build_site(settings, practices, pages, themes, registry, build_date=today, cache=cache,
+                      workers=workers)
     warnings = [d for d in problems if d.severity == "warning"]
     return Loaded(root, site, warnings, registry, themes_digest, cards, resolver)
 

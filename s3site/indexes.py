@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from .cache import ParseCache, digest
 from .config import Settings
 from .model import Page, Practice, RegionTerm, Site, Theme, ThemeTerm, TypeTerm
+from .parallel import in_two_processes
 from .regions import TYPOLOGY_LABELS, Region, RegionRegistry
 
 
@@ -33,11 +34,12 @@ def build_site(
     *,
     build_date: dt.date,
     cache: ParseCache | None = None,
+    workers: int = 1,
 ) -> Site:
     """Build every index of the site from resolved practices."""
     base = settings.base_path
     ordered = newest_first(practices)
-    with_related(ordered, settings.related, cache)
+    with_related(ordered, settings.related, cache, workers)
     theme_terms = _theme_terms(ordered, themes, base)
     regions = _region_terms(ordered, registry, base)
     countries = tuple(
@@ -130,7 +132,8 @@ def _type_terms(practices: tuple[Practice, ...], base: str) -> tuple[TypeTerm, .
     )
 
 
-def with_related(practices: tuple[Practice, ...], count: int, cache: ParseCache | None = None) -> None:
+def with_related(practices: tuple[Practice, ...], count: int, cache: ParseCache | None = None,
+                 workers: int = 1) -> None:
     """Give each practice the ones that share most of its themes and places.
 
     An edit to a practice's text changes nothing this depends on, so the
@@ -144,7 +147,7 @@ def with_related(practices: tuple[Practice, ...], count: int, cache: ParseCache 
     ))
     found = cache.get_many([features]).get(features) if cache else None
     if not isinstance(found, list) or len(found) != len(practices):
-        found = _related_indices(practices, count)
+        found = _related_indices(practices, count, workers)
         if cache:
             cache.store(features, found)
     for practice, related in zip(practices, found, strict=True):
@@ -155,7 +158,11 @@ def with_related(practices: tuple[Practice, ...], count: int, cache: ParseCache 
         object.__setattr__(practice, "related", tuple(practices[j] for j in related))
 
 
-def _related_indices(practices: tuple[Practice, ...], count: int) -> list[list[int]]:
+# From this many practices on, related ones are found in two processes (when there are two).
+MIN_PRACTICES_FOR_TWO_PROCESSES = 2000
+
+
+def _related_indices(practices: tuple[Practice, ...], count: int, workers: int = 1) -> list[list[int]]:
     """For each practice, the positions of its related ones.
 
     Scoring every pair would be quadratic; candidates come instead from the
@@ -179,13 +186,16 @@ def _related_indices(practices: tuple[Practice, ...], count: int) -> list[list[i
             by_country_theme[(chain[0].code, theme)].append(i)
             by_theme[theme].append(i)
     window = count * 3
-    related = []
-    for i, practice in enumerate(practices):
-        chain = practice.location_chain
+
+    def related_of(indices: Sequence[int]) -> list[list[int]]:
+        return [related_to(i) for i in indices]
+
+    def related_to(i: int) -> list[int]:
+        chain = practices[i].location_chain
         candidates: set[int] = set()
         if len(chain) > 1:
             candidates.update(by_region[chain[min(2, len(chain) - 1)].code][: window * 2])
-        for theme in practice.themes:
+        for theme in practices[i].themes:
             candidates.update(by_country_theme[(chain[0].code, theme)][:window])
             candidates.update(by_theme[theme][:window])
         candidates.discard(i)
@@ -199,5 +209,9 @@ def _related_indices(practices: tuple[Practice, ...], count: int) -> list[list[i
             shared = 2 * (own_themes & themes[j]).bit_count() + places
             if shared:
                 scored.append((-shared, order[j], j))
-        related.append([j for *_, j in heapq.nsmallest(count, scored)])
-    return related
+        return [j for *_, j in heapq.nsmallest(count, scored)]
+
+    everyone = range(len(practices))
+    if workers > 1 and len(practices) >= MIN_PRACTICES_FOR_TWO_PROCESSES:
+        return in_two_processes(related_of, everyone)
+    return related_of(everyone)

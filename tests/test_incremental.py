@@ -407,3 +407,22 @@ def test_work_in_two_processes_is_done_here_when_no_process_can_be_made(monkeypa
 
     monkeypatch.setattr(os, "fork", no_fork)
     assert parallel.in_two_processes(lambda items: [i + 1 for i in items], [1, 2, 3]) == [2, 3, 4]
+
+
+def test_related_practices_found_in_two_processes_are_those_found_in_one(make_site, monkeypatch):
+    from s3site import indexes
+    from s3site.builder import load
+
+    countries = ["FI", "FI", "ES", "ES", "FI", "ES", "FI"]
+    themes = ["[energy]", "[energy, social-economy]", "[social-economy]"]
+    practices = {f"p{i}.md": practice_text(title=f"P{i}", themes=themes[i % 3], location=f"{{country: {c}}}")
+                 for i, c in enumerate(countries)}
+    site = load(make_site(practices, site=SITE)).site
+    forks = []
+    real_fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or real_fork())
+    monkeypatch.setattr(indexes, "MIN_PRACTICES_FOR_TWO_PROCESSES", 2)
+    one = indexes._related_indices(site.practices, 3, workers=1)
+    assert not forks
+    two = indexes._related_indices(site.practices, 3, workers=2)
+    assert forks == [1] and two == one and any(one)
