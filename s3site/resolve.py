@@ -27,7 +27,7 @@ from .regions import Region, RegionLookupError, RegionRegistry
 RESERVED_PATHS = frozenset(
     {"practices", "themes", "regions", "search", "stats", "assets", "pagefind", "types"}
 )
-# A resolved practice has no use for positions (messages are worded before).
+# A resolved practice has no use for positions but its slug's (messages are worded before).
 NO_POSITIONS = Positions()
 
 
@@ -82,7 +82,10 @@ class Resolver:
             participants=participants,
             status="ongoing" if end is None or end.last_day >= self.today else "completed",
             url=f"{self.base_path}practices/{practice.slug}/",
-            positions=NO_POSITIONS,  # only needed for the messages above
+            # Only needed for messages: those above, and the slug's, should another
+            # practice take it later (which a cached practice may meet too).
+            positions=Positions({"slug": practice.positions["slug"]}) if "slug" in practice.positions
+            else NO_POSITIONS,
             **_local_files(practice, self.base_path, self.static_root),
         )
 

@@ -52,18 +52,7 @@ def parse_all(
     A file's cache key comes from the digest the scan found for it, so an
     unchanged file is not even read.
     """
-    keys = {source: parse_key(salt, source, scan) for source in sources}
-    results: dict[str, Parsed] = {}
-    missing: list[tuple[str, bytes, str]] = []
-    cached = cache.get_many(keys.values())
-    for source in sources:
-        found = cached.get(keys[source])
-        if isinstance(found, Parsed):
-            results[source] = found
-            continue
-        data = (root / source).read_bytes()
-        # The key of what was read, should the file have changed since the scan.
-        missing.append((source, data, digest(salt, source, digest(data))))
+    results, missing = _cached_or_read(root, sources, scan, cache, salt)
 
     def parse_chunk(items: Sequence[tuple[str, bytes, str]]) -> list[tuple[str, str, bytes]]:
         # Results travel encoded, as the cache stores them: encoding is then
@@ -80,6 +69,25 @@ def parse_all(
             entries.append((key, entry))
     cache.store_many(entries)
     return [results[source] for source in sources]
+
+
+def _cached_or_read(
+    root: Path, sources: list[str], scan: Scan, cache: ParseCache, salt: str
+) -> tuple[dict[str, Parsed], list[tuple[str, bytes, str]]]:
+    """Parse results found in the cache, and (source, bytes, key) of the files to parse."""
+    keys = {source: parse_key(salt, source, scan) for source in sources}
+    results: dict[str, Parsed] = {}
+    missing: list[tuple[str, bytes, str]] = []
+    cached = cache.get_many(keys.values())
+    for source in sources:
+        found = cached.get(keys[source])
+        if isinstance(found, Parsed):
+            results[source] = found
+            continue
+        data = (root / source).read_bytes()
+        # The key of what was read, should the file have changed since the scan.
+        missing.append((source, data, digest(salt, source, digest(data))))
+    return results, missing
 
 
 def parse_file(root: Path, source: str, parse, *, required: bool) -> Parsed:
@@ -267,13 +275,51 @@ def resolve_all(
     # Their parse results stay in the cache, for the day the context changes.
     cache.keep(parse_keys[source] for source in hits)
     fresh = [source for source in scan.practices if source not in hits]
-    parsed = dict(zip(fresh, parse_all(root, fresh, scan, parse_one, cache, salt, workers), strict=True))
+    parsed, missing = _cached_or_read(root, fresh, scan, cache, salt)
+
+    def parse_and_resolve(items: Sequence[tuple[str, bytes, str]]) -> list[tuple[str, str, bytes, bytes | None]]:
+        # In the workers, as far as it goes without the other practices: the parent only
+        # checks slugs, in file order. What does not resolve is resolved there again, for
+        # its messages in that order.
+        made = []
+        with cycle_collector(enabled=True):  # Markdown leaves reference cycles behind
+            for source, data, key in items:
+                result = _with_digest(parse_one(source, data), key)
+                practice, resolved = result.model, None
+                if practice is not None and (drafts or not practice.draft):
+                    problems: list[Diagnostic] = []
+                    practice = resolver.resolve(practice, problems)
+                    if practice is not None and not problems:
+                        entry = Resolved(practice, result.diagnostics, card_digest(practice))
+                        resolved = encode(entry, _REFERENCES)
+                made.append((source, key, encode(result), resolved))
+        return made
+
+    new_entries: list[tuple[str, bytes]] = []
+
+    def store(key: str, entry: bytes) -> None:
+        nonlocal new_entries
+        new_entries.append((key, entry))
+        if len(new_entries) == STORE_BATCH:  # not every practice's HTML in memory at once
+            cache.store_many(new_entries)
+            new_entries = []
+
+    for chunk in map_chunks(parse_and_resolve, missing, workers=workers):
+        for source, key, parse_entry, resolved_entry in chunk:
+            store(key, parse_entry)
+            entry = decode(resolved_entry, dereference) if resolved_entry else None
+            if isinstance(entry, Resolved):
+                hits[source] = entry
+                cache.remember(keys[source], entry)
+                store(keys[source], resolved_entry)
+            else:
+                parsed[source] = decode(parse_entry)
+                cache.remember(key, parsed[source])
 
     practices: list[Practice] = []
     parse_problems: list[Diagnostic] = []
     problems: list[Diagnostic] = []
     first_source_of_slug: dict[str, str] = {}
-    new_entries: list[tuple[str, bytes]] = []
     cards: dict[int, str] = {}
     for source in scan.practices:
         hit = hits.get(source)
@@ -296,10 +342,7 @@ def resolve_all(
                 entry = Resolved(practice, tuple(parsed[source].diagnostics), card_digest(practice))
                 cards[id(practice)] = entry.card
                 cache.remember(keys[source], entry)
-                new_entries.append((keys[source], encode(entry, _REFERENCES)))
-                if len(new_entries) == STORE_BATCH:  # not every practice's HTML in memory at once
-                    cache.store_many(new_entries)
-                    new_entries = []
+                store(keys[source], encode(entry, _REFERENCES))
         if practice is not None and not clash:
             practices.append(practice)
     cache.store_many(new_entries)

@@ -73,6 +73,15 @@ def test_duplicate_slugs_name_both_files(make_site, run):
     assert "content/practices/b.md:8:1: error: slug 'same' is already used by content/practices/a.md" in err
 
 
+def test_a_slug_taken_by_an_edit_points_at_the_unchanged_files_slug_line(make_site, run):
+    """The later file comes from the cache, resolved: it still knows where its slug is."""
+    root = make_site({"a.md": practice_text(slug="other"), "b.md": practice_text(slug="same")})
+    assert run("build", "--root", root)[0] == 0
+    (root / "content/practices/a.md").write_text(practice_text(slug="same"))
+    err = build_fails(run, root)
+    assert "content/practices/b.md:8:1: error: slug 'same' is already used by content/practices/a.md" in err
+
+
 def test_malformed_yaml_gives_line_and_column(make_site, run):
     root = make_site({"p.md": "---\ntitle: A\nsummary: [unclosed\nthemes: x\n---\nText\n"})
     err = build_fails(run, root)
