@@ -61,9 +61,21 @@ def map_chunks(
 
     With one worker, or few items, everything runs here in one chunk.
     """
+    return list(iter_chunks(task, items, workers=workers, force=force))
+
+
+def iter_chunks(
+    task: Callable[[Sequence[T]], Any], items: Sequence[T], *, workers: int, force: bool = False
+) -> Iterator[Any]:
+    """As map_chunks, giving each chunk's result as soon as it and those before it are done.
+
+    The caller can then let go of one result before the next comes, instead
+    of holding all of them at once (all the parsed practices, encoded).
+    """
     global _task
     if workers <= 1 or len(items) <= 1 or (len(items) < MIN_ITEMS_FOR_WORKERS and not force):
-        return [task(items)]
+        yield task(items)
+        return
     # Interleaved chunks even out cheap and costly items (long practices,
     # big index pages) between workers; several per worker balance the rest.
     count = min(len(items), workers * 4)
@@ -72,7 +84,7 @@ def map_chunks(
     try:
         context = multiprocessing.get_context("fork")
         with context.Pool(workers) as pool:
-            return pool.map(_run, chunks, chunksize=1)
+            yield from pool.imap(_run, chunks, chunksize=1)
     finally:
         _task = None
 

@@ -409,6 +409,28 @@ def test_work_in_two_processes_is_done_here_when_no_process_can_be_made(monkeypa
     assert parallel.in_two_processes(lambda items: [i + 1 for i in items], [1, 2, 3]) == [2, 3, 4]
 
 
+def test_each_chunks_result_reaches_the_caller_before_the_last_chunk_is_done(tmp_path):
+    """So the parent holds one chunk of encoded practices at a time, not all of them."""
+    import time
+
+    signal = tmp_path / "first result received"
+
+    def task(items):
+        if 0 in items:
+            return "first"
+        deadline = time.monotonic() + 20
+        while not signal.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return "after the first" if signal.exists() else "before the first"
+
+    results = []
+    for result in parallel.iter_chunks(task, list(range(100)), workers=2):
+        results.append(result)
+        signal.touch()
+    assert results[0] == "first" and len(results) == 8
+    assert set(results[1:]) == {"after the first"}
+
+
 def test_related_practices_found_in_two_processes_are_those_found_in_one(make_site, monkeypatch):
     from s3site import indexes
     from s3site.builder import load
