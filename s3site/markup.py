@@ -17,7 +17,7 @@ from importlib import import_module
 import markdown
 import nh3
 
-from .inline import PrefilteredInlineProcessor
+from .prefilter import PrefilteredBlockParser, PrefilteredInlineProcessor
 from .model import Section
 from .typography import smarten
 
@@ -99,6 +99,7 @@ def _python_markdown() -> markdown.Markdown:
     converter = markdown.Markdown(extensions=extensions, output_format="html")
     priority = next(item.priority for item in converter.treeprocessors._priority if item.name == "inline")
     converter.treeprocessors.register(PrefilteredInlineProcessor(converter), "inline", priority)
+    converter.parser.__class__ = PrefilteredBlockParser  # the same parser, only faster
     return converter
 
 

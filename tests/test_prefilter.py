@@ -1,4 +1,4 @@
-"""The inline processor that skips hopeless patterns gives Python-Markdown's own HTML."""
+"""Python-Markdown skipping hopeless patterns and block processors gives its own HTML."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from conftest import REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from s3site import inline
+from s3site import prefilter
 from s3site.markup import MARKDOWN_EXTENSIONS, _python_markdown, split_front_matter
-from s3site.inline import PrefilteredInlineProcessor
+from s3site.prefilter import PrefilteredBlockParser, PrefilteredInlineProcessor
 
 
 def python_markdown() -> markdown.Markdown:
@@ -35,7 +35,8 @@ PIECES = st.sampled_from([
     "[a]: http://x.example/\n", "[a][]", "[b][a]", "*[HTML]: Hyper Text\n", "<span>x</span>",
     "<!-- c -->", "<?php ?>", "<![CDATA[x]]>", "`code`", "\\*", "\\`", "# ", "## H\n", "- ",
     "1. ", "> ", "    ", "```\n", "Term\n: Definition\n", "| a | b |\n|---|---|\n| c | d |\n",
-    "{: .cls }", "x{: #id }", "HTML",
+    "{: .cls }", "x{: #id }", "HTML", "Title\n=====\n", "Title\n---\n", "\n***\n", "* * *",
+    "_ _ _", "-  -  -", "\n\n    code\n", ">", ": ", "]:", "*[",
 ])
 
 
@@ -83,7 +84,7 @@ def test_a_plain_text_is_tried_by_no_pattern(monkeypatch):
 
 
 def test_a_pattern_whose_expression_is_not_the_known_one_is_always_tried(monkeypatch):
-    monkeypatch.setitem(inline.TRIGGERS, "entity", (r"&\w+;", ("&",)))
+    monkeypatch.setitem(prefilter.TRIGGERS, "entity", (r"&\w+;", ("&",)))
     converter = python_markdown()
     converter.treeprocessors.register(PrefilteredInlineProcessor(converter), "inline", 20)
     tried = count_tries(converter, monkeypatch)
@@ -91,7 +92,39 @@ def test_a_pattern_whose_expression_is_not_the_known_one_is_always_tried(monkeyp
     assert tried == ["HtmlInlineProcessor"]  # the entity pattern, of that class
 
 
-@pytest.mark.parametrize("name", sorted(inline.TRIGGERS))
+@pytest.mark.parametrize("name", sorted(prefilter.TRIGGERS))
 def test_every_listed_expression_is_the_one_python_markdown_uses(name):
     """Else the pattern is tried always: correct, but the speed is gone unnoticed."""
-    assert OURS.inlinePatterns[name].compiled_re.pattern == inline.TRIGGERS[name][0]
+    assert OURS.inlinePatterns[name].compiled_re.pattern == prefilter.TRIGGERS[name][0]
+
+
+def test_a_plain_block_is_tried_by_no_processor_that_needs_what_it_lacks(monkeypatch):
+    converter = python_markdown()
+    converter.parser.__class__ = PrefilteredBlockParser
+    tried: list[str] = []
+    for name in prefilter.BLOCK_TRIGGERS:
+        processor = converter.parser.blockprocessors[name]
+        monkeypatch.setattr(processor, "test", lambda parent, block, name=name, test=processor.test:
+                            tried.append(name) or test(parent, block))
+    assert convert(converter, "Plain words, no markup.") == "<p>Plain words, no markup.</p>"
+    assert tried == []
+    assert convert(converter, "# A heading") == '<h1 id="a-heading">A heading</h1>'
+    assert tried == ["hashheader"]
+
+
+def test_a_block_processor_whose_expression_is_not_the_known_one_is_always_tried(monkeypatch):
+    monkeypatch.setitem(prefilter.BLOCK_TRIGGERS, "quote", (r">", (">",)))
+    converter = python_markdown()
+    converter.parser.__class__ = PrefilteredBlockParser
+    processor = converter.parser.blockprocessors["quote"]
+    tried: list[str] = []
+    monkeypatch.setattr(processor, "test", lambda parent, block: tried.append(block) or False)
+    convert(converter, "Plain words.")
+    assert tried == ["Plain words."]
+
+
+@pytest.mark.parametrize("name", sorted(prefilter.BLOCK_TRIGGERS))
+def test_every_listed_block_expression_is_the_one_python_markdown_uses(name):
+    processor = OURS.parser.blockprocessors[name]
+    compiled = processor.SEARCH_RE if name == "hr" else processor.RE
+    assert compiled.pattern == prefilter.BLOCK_TRIGGERS[name][0]

@@ -1,0 +1,138 @@
+"""Python-Markdown, trying only the patterns and block processors a text can match.
+
+Python-Markdown tries each of its fifteen inline patterns (links, emphasis,
+code, entities...) on every piece of text, and each of its sixteen block
+processors (headings, lists, quotes...) on every block, and most tries are
+in vain: a paragraph without "[" holds no link, a block without "#" is no
+heading. Each try is a Python call; the inline ones alone were half of the
+time Python-Markdown took for a practice.
+
+Here a pattern or a processor is skipped for a text holding none of the
+strings every match of it contains ("[" for a link, "&" for an entity). That
+is checked for the very expression Python-Markdown uses: one whose
+expression is not the one listed below (another release, another extension)
+is always tried, as before. So the HTML is the same by construction, and
+tests compare it with Python-Markdown's own on generated and real texts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from markdown import util
+from markdown.blockparser import BlockParser
+from markdown.treeprocessors import InlineProcessor
+
+# Each pattern's regular expression, as Python-Markdown 3.5 to 3.11 has it, and strings of
+# which every match holds at least one.
+_LINK = r"(?<!\!)\["
+_IMAGE = r"\!\["
+TRIGGERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "backtick": (r"(?:(?<!\\)((?:\\{2})+)(?=`+)|(?<!\\)`)", ("`",)),
+    "escape": (r"\\(.)", ("\\",)),
+    "footnote": (r"\[\^([^\]]*)\]", ("[^",)),
+    "reference": (_LINK, ("[",)),
+    "link": (_LINK, ("[",)),
+    "image_link": (_IMAGE, ("![",)),
+    "image_reference": (_IMAGE, ("![",)),
+    "short_reference": (_LINK, ("[",)),
+    "short_image_ref": (_IMAGE, ("![",)),
+    "autolink": (r"<([A-Za-z][A-Za-z0-9+.-]*://[^<>]*)>", ("<",)),
+    "automail": (r"<([^<> !]+@[^@<> ]+)>", ("<",)),
+    "linebreak": (r"  \n", ("  \n",)),
+    "html": (
+        r"""(<(\/?+[a-zA-Z][^\s"'<>@]*+(?:\s+[^\s"'=<>]++(?:\s*+=\s*+(?:"[^"]*+"|'[^']*+'|"""
+        r"""[^\s"'=<>]++))?+)*+\s*+/?|!--(?:(?!<!--|-->).)*--|[?](?:(?!<[?]|[?]>).)*[?]|"""
+        r"""!\[CDATA\[(?:(?!<!\[CDATA\[|\]\]>).)*\]\])>)""",
+        ("<",),
+    ),
+    "entity": (r"(&(?:\#[0-9]+|\#x[0-9a-fA-F]+|[a-zA-Z0-9]+);)", ("&",)),
+    "em_strong": (r"\*|_", ("*", "_")),
+}
+
+
+class PrefilteredInlineProcessor(InlineProcessor):
+    """InlineProcessor, skipping a pattern for a text that holds none of its triggers."""
+
+    _patterns: list | None = None  # the patterns, in the order they are tried
+    _needs: list[tuple[str, ...] | None]  # and the triggers of each (None: always tried)
+
+    def _prepare(self) -> None:
+        self._patterns = list(self.inlinePatterns)
+        self._needs = []
+        for item in self.inlinePatterns._priority:
+            pattern = self.inlinePatterns[item.name]
+            expected = TRIGGERS.get(item.name)
+            compiled = getattr(pattern, "compiled_re", None)
+            same = expected is not None and compiled is not None and compiled.pattern == expected[0]
+            self._needs.append(expected[1] if same else None)
+
+    # The name Python-Markdown's own methods call (its private __handleInline), so
+    # that they reach this one, nested texts included; the loop is the same but for
+    # the skip.
+    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803
+        if isinstance(data, util.AtomicString):
+            return data
+        if self._patterns is None or len(self._patterns) != len(self.inlinePatterns):
+            self._prepare()
+        patterns, needs = self._patterns, self._needs
+        apply = self._InlineProcessor__applyPattern
+        start = 0
+        count = len(patterns)
+        while patternIndex < count:
+            triggers = needs[patternIndex]
+            if triggers is not None and not any(t in data for t in triggers):
+                patternIndex += 1
+                start = 0  # as after a pattern that did not match
+                continue
+            data, matched, start = apply(patterns[patternIndex], data, patternIndex, start)
+            if not matched:
+                patternIndex += 1
+        return data
+
+
+# Each block processor's expression, as Python-Markdown 3.5 to 3.11 has it, and strings of which
+# every block it takes holds at least one. Processors whose test() is this expression, or which
+# put the block back when it does not match (footnote, abbr, reference), can be skipped.
+BLOCK_TRIGGERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "hashheader": (r"(?:^|\n)(?P<level>#{1,6})(?P<header>(?:\\.|[^\\#]|#+(?=[^#\n]))*?)#*(?:\n|$)", ("#",)),
+    "setextheader": (r"^.*?\n(?:=+|-+)[ ]*(\n|$)", ("\n=", "\n-")),
+    # Three of one of the characters, with at most two spaces between two of them.
+    "hr": (r"^[ ]{0,3}(?=(?P<atomicgroup>(-+[ ]{0,2}){3,}|(_+[ ]{0,2}){3,}|(\*+[ ]{0,2}){3,}))"
+           r"(?P=atomicgroup)[ ]*$",
+           tuple(f"{c}{gap}{c}" for c in "-_*" for gap in ("", " ", "  "))),
+    "deflist": (r"(^|\n)[ ]{0,3}:[ ]{1,3}(.*?)(\n|$)", (": ",)),
+    "quote": (r"(^|\n)[ ]{0,3}>[ ]?(.*)", (">",)),
+    "footnote": (r"^[ ]{0,3}\[\^([^\]]*)\]:[ ]*(.*)$", ("[^",)),
+    "abbr": (r"^[*]\[(?P<abbr>[^\\]*?)\][ ]?:[ ]*\n?[ ]*(?P<title>.*)$", ("*[",)),
+    "reference": (r"^[ ]{0,3}\[([^\[\]]*)\]:[ ]*(?:\n[ ]*)?([^\s]+)[ ]*(?:\n[ ]*)?"
+                  r"""((["\'])(.*)\4[ ]*|\((.*)\)[ ]*)?$""", ("]:",)),
+}
+
+
+class PrefilteredBlockParser(BlockParser):
+    """BlockParser, skipping a block processor for a block that holds none of its triggers."""
+
+    _pairs: list[tuple[Any, tuple[str, ...] | None]] | None = None
+
+    def _prepare(self) -> None:
+        self._pairs = []
+        for item in self.blockprocessors._priority:
+            processor = self.blockprocessors[item.name]
+            expected = BLOCK_TRIGGERS.get(item.name)
+            compiled = getattr(processor, "SEARCH_RE" if item.name == "hr" else "RE", None)
+            same = expected is not None and getattr(compiled, "pattern", None) == expected[0]
+            self._pairs.append((processor, expected[1] if same else None))
+
+    def parseBlocks(self, parent: Any, blocks: list[str]) -> None:  # noqa: N802 - Python-Markdown's name
+        if self._pairs is None or len(self._pairs) != len(self.blockprocessors):
+            self._prepare()
+        pairs = self._pairs
+        # The same loop as Python-Markdown's, but for the skip.
+        while blocks:
+            for processor, triggers in pairs:
+                block = blocks[0]
+                if triggers is not None and not any(t in block for t in triggers):
+                    continue
+                if processor.test(parent, block) and processor.run(parent, blocks) is not False:
+                    break
