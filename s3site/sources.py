@@ -52,13 +52,17 @@ def parse_all(
     A file's cache key comes from the digest the scan found for it, so an
     unchanged file is not even read.
     """
-    results, missing = _cached_or_read(root, sources, scan, cache, salt)
+    results, missing = _in_cache(sources, scan, cache, salt)
 
-    def parse_chunk(items: Sequence[tuple[str, bytes, str]]) -> list[tuple[str, str, bytes]]:
+    def parse_chunk(items: Sequence[str]) -> list[tuple[str, str, bytes]]:
         # Results travel encoded, as the cache stores them: encoding is then
         # done once, and in the workers.
+        made = []
         with cycle_collector(enabled=_collect_cycles(items)):
-            return [(source, key, encode(_with_digest(parse_one(source, data), key))) for source, data, key in items]
+            for source in items:
+                data, key = _read(root, source, salt)
+                made.append((source, key, encode(_with_digest(parse_one(source, data), key))))
+        return made
 
     entries = []
     for chunk in iter_chunks(parse_chunk, missing, workers=workers):
@@ -80,23 +84,20 @@ def _collect_cycles(items: Sequence[object]) -> bool:
     return len(items) >= MIN_FILES_TO_COLLECT_CYCLES
 
 
-def _cached_or_read(
-    root: Path, sources: list[str], scan: Scan, cache: ParseCache, salt: str
-) -> tuple[dict[str, Parsed], list[tuple[str, bytes, str]]]:
-    """Parse results found in the cache, and (source, bytes, key) of the files to parse."""
+def _in_cache(
+    sources: list[str], scan: Scan, cache: ParseCache, salt: str
+) -> tuple[dict[str, Parsed], list[str]]:
+    """Parse results found in the cache, and the files to parse (read by whoever parses them)."""
     keys = {source: parse_key(salt, source, scan) for source in sources}
-    results: dict[str, Parsed] = {}
-    missing: list[tuple[str, bytes, str]] = []
     cached = cache.get_many(keys.values())
-    for source in sources:
-        found = cached.get(keys[source])
-        if isinstance(found, Parsed):
-            results[source] = found
-            continue
-        data = (root / source).read_bytes()
-        # The key of what was read, should the file have changed since the scan.
-        missing.append((source, data, digest(salt, source, digest(data))))
-    return results, missing
+    results = {source: found for source in sources if isinstance(found := cached.get(keys[source]), Parsed)}
+    return results, [source for source in sources if source not in results]
+
+
+def _read(root: Path, source: str, salt: str) -> tuple[bytes, str]:
+    """A file's bytes and the cache key of what was read, should it have changed since the scan."""
+    data = (root / source).read_bytes()
+    return data, digest(salt, source, digest(data))
 
 
 def parse_file(root: Path, source: str, parse, *, required: bool) -> Parsed:
@@ -284,15 +285,16 @@ def resolve_all(
     # Their parse results stay in the cache, for the day the context changes.
     cache.keep(parse_keys[source] for source in hits)
     fresh = [source for source in scan.practices if source not in hits]
-    parsed, missing = _cached_or_read(root, fresh, scan, cache, salt)
+    parsed, missing = _in_cache(fresh, scan, cache, salt)
 
-    def parse_and_resolve(items: Sequence[tuple[str, bytes, str]]) -> list[tuple[str, str, bytes, bytes | None]]:
+    def parse_and_resolve(items: Sequence[str]) -> list[tuple[str, str, bytes, bytes | None]]:
         # In the workers, as far as it goes without the other practices: the parent only
         # checks slugs, in file order. What does not resolve is resolved there again, for
         # its messages in that order.
         made = []
         with cycle_collector(enabled=_collect_cycles(items)):
-            for source, data, key in items:
+            for source in items:
+                data, key = _read(root, source, salt)
                 result = _with_digest(parse_one(source, data), key)
                 practice, resolved = result.model, None
                 if practice is not None and (drafts or not practice.draft):
