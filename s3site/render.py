@@ -76,6 +76,19 @@ class Pager:
     def next_url(self) -> str:
         return self.urls[self.number] if self.number < self.count else ""
 
+    @property
+    def shown(self) -> tuple[tuple[int, str | None], ...]:
+        """The pages a pager links to, as (number, URL): the first two, the last two and two
+        either side of this one; (number, None) where the pages around are left out.
+
+        Worked out here, not by looping over every URL in the template: a list
+        of 500 pages would loop 250,000 times.
+        """
+        count, number = self.count, self.number
+        linked = {n for n in (1, 2, count - 1, count, *range(number - 2, number + 3)) if 1 <= n <= count}
+        gaps = {n for n in (3, count - 2) if 1 <= n <= count and n not in linked}
+        return tuple((n, self.urls[n - 1] if n in linked else None) for n in sorted(linked | gaps))
+
 
 def paginate(items: tuple[Any, ...], per_page: int, first_url: str) -> list[Pager]:
     """Cut a list into pages: first_url, then first_url + "page/2/", ..."""

@@ -214,3 +214,18 @@ def test_open_data_files_agree_with_each_practices_record(make_site, run):
         assert cells["published"] == (record["published"] or "")
     rich_row = next(row for row in rows if row[0] == "rich")
     assert rich_row[opendata.CSV_COLUMNS.index("followers")] == "C (D); E"
+
+
+def test_a_pager_links_the_first_two_the_last_two_and_two_either_side_of_the_page():
+    from s3site.render import Pager
+
+    for count in range(1, 41):
+        urls = tuple(f"/practices/page/{n}/" for n in range(1, count + 1))
+        for number in range(1, count + 1):
+            expected = []
+            for n in range(1, count + 1):  # the rule, page by page
+                if n <= 2 or n > count - 2 or abs(n - number) <= 2:
+                    expected.append((n, urls[n - 1]))
+                elif n in (3, count - 2):
+                    expected.append((n, None))  # one "…" for the pages left out
+            assert Pager(number, count, (), urls, count * 20, 1).shown == tuple(expected), (count, number)
