@@ -333,3 +333,23 @@ def test_command_reports_through_a_pipe_and_exits_with_its_status(make_site):
     assert failed.returncode == 1
     assert "bad.md" in failed.stderr and "nothing was written" in failed.stderr
     assert failed.stdout == ""
+
+
+def test_a_command_that_ends_leaves_cycles_uncollected_but_the_preview_collects(make_site, monkeypatch):
+    """Collecting just before os._exit is wasted; a preview running for hours must collect."""
+    import gc
+
+    from s3site import cli
+
+    root = make_site({"p.md": practice_text()}, site=SITE)
+    try:
+        assert cli.main(["build", "--root", str(root)], then_exit=True) == 0
+        assert not gc.isenabled()
+        gc.enable()
+        assert cli.main(["build", "--root", str(root)]) == 0  # as tests and other callers run it
+        assert gc.isenabled()
+        monkeypatch.setattr(cli, "_serve", lambda args: 0)
+        assert cli.main(["serve", "--root", str(root)], then_exit=True) == 0
+        assert gc.isenabled()
+    finally:
+        gc.enable()
