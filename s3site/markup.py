@@ -17,8 +17,8 @@ from importlib import import_module
 import markdown
 import nh3
 
-from .prefilter import PrefilteredBlockParser, PrefilteredInlineProcessor
 from .model import Section
+from .prefilter import PrefilteredBlockParser, PrefilteredInlineProcessor
 from .typography import smarten
 
 # Smart quotes are not among these: typography.smarten() does them after

@@ -51,6 +51,13 @@ def _site_path(site: Site, url: str) -> str:
     return url[len(site.settings.base_path) :]
 
 
+def _page(site: Site, url: str, template: str, source: str, meta: Meta, sitemap: bool = True,
+          **context: Any) -> Output:
+    """An HTML page at a URL, made from a template with `meta` and `context`."""
+    return Output(_html(_site_path(site, url)), source, template, {"meta": meta, **context},
+                  in_sitemap=sitemap and not meta.noindex)
+
+
 def practice_json_path(site: Site, practice: Practice) -> str:
     return _site_path(site, practice.url) + "index.json"
 
@@ -59,8 +66,7 @@ def practice_outputs(site: Site, practice: Practice) -> tuple[Output, Output]:
     """A practice's own page and its record (index.json)."""
     meta = Meta(practice.title, practice.url, "practice", practice.summary)
     return (
-        Output(_html(_site_path(site, practice.url)), practice.source, "practice.html",
-               {"meta": meta, "practice": practice}, in_sitemap=not meta.noindex),
+        _page(site, practice.url, "practice.html", practice.source, meta, practice=practice),
         Output(practice_json_path(site, practice), practice.source, context={"practice": practice},
                make=lambda: opendata.practice_json(practice, site)),
     )
@@ -73,10 +79,7 @@ def plan_outputs(site: Site, *, static_root: Path | None = None) -> tuple[list[O
     base = settings.base_path
 
     def page(url: str, template: str, source: str, meta: Meta, sitemap: bool = True, **context: Any) -> None:
-        outputs.append(
-            Output(_html(_site_path(site, url)), source, template, {"meta": meta, **context},
-                   in_sitemap=sitemap and not meta.noindex)
-        )
+        outputs.append(_page(site, url, template, source, meta, sitemap, **context))
 
     def paginated(url: str, template: str, source: str, items: tuple, title: str, kind: str,
                   description: str = "", **context: Any) -> None:

@@ -128,6 +128,11 @@ def _ignored(name: str) -> bool:
     return name.startswith((".", "#")) or name.endswith("~")
 
 
+def _ignored_path(relative: str) -> bool:
+    """A path (relative to the site root) in or below an ignored file or folder."""
+    return any(_ignored(part) for part in Path(relative).parts)
+
+
 class Watcher:
     """Notices changed, added and removed files by comparing stat snapshots.
 
@@ -178,7 +183,7 @@ class Watcher:
         """
         changed = set()
         for relative in paths:
-            if any(_ignored(part) for part in Path(relative).parts):
+            if _ignored_path(relative):
                 continue
             path = os.path.join(self.root, relative)
             try:
@@ -229,8 +234,7 @@ class Notifier:
             threading.Thread(target=self._listen, name="s3site-notifier", daemon=True).start()
 
     def _wanted(self, change: object, path: str) -> bool:
-        relative = os.path.relpath(path, self.root)
-        return not any(_ignored(part) for part in Path(relative).parts)
+        return not _ignored_path(os.path.relpath(path, self.root))
 
     def _listen(self) -> None:
         try:
@@ -732,8 +736,9 @@ class Preview:
                     self.notifier.told.wait(min(max(next_look - time.monotonic(), 0.0), 0.25))
                     continue
                 if not stop.is_set():
-                    self.show_edits(sorted(changed))
-                    self.rebuild(sorted(changed))
+                    paths = sorted(changed)
+                    self.show_edits(paths)
+                    self.rebuild(paths)
             except Exception:  # a dead loop would mean pages that silently stop reloading
                 log.warning("preview loop error:\n%s", traceback.format_exc())
                 stop.wait(1.0)

@@ -60,8 +60,8 @@ def parse_all(
         made = []
         with cycle_collector(enabled=_collect_cycles(items)):
             for source in items:
-                data, key = _read(root, source, salt)
-                made.append((source, key, encode(_with_digest(parse_one(source, data), key))))
+                key, parsed = _parse(root, source, salt, parse_one)
+                made.append((source, key, encode(parsed)))
         return made
 
     entries = []
@@ -94,10 +94,12 @@ def _in_cache(
     return results, [source for source in sources if source not in results]
 
 
-def _read(root: Path, source: str, salt: str) -> tuple[bytes, str]:
-    """A file's bytes and the cache key of what was read, should it have changed since the scan."""
+def _parse(root: Path, source: str, salt: str, parse_one: Callable[[str, bytes], Parsed]) -> tuple[str, Parsed]:
+    """Read and parse one file (in a worker); the cache key is that of what was read, should
+    the file have changed since the scan."""
     data = (root / source).read_bytes()
-    return data, digest(salt, source, digest(data))
+    key = digest(salt, source, digest(data))
+    return key, _with_digest(parse_one(source, data), key)
 
 
 def parse_file(root: Path, source: str, parse, *, required: bool) -> Parsed:
@@ -294,8 +296,7 @@ def resolve_all(
         made = []
         with cycle_collector(enabled=_collect_cycles(items)):
             for source in items:
-                data, key = _read(root, source, salt)
-                result = _with_digest(parse_one(source, data), key)
+                key, result = _parse(root, source, salt, parse_one)
                 practice, resolved = result.model, None
                 if practice is not None and (drafts or not practice.draft):
                     problems: list[Diagnostic] = []

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from conftest import REPO, practice_text
 
+from s3site.builder import build
 from s3site.errors import SiteError, error
 from s3site.links import page_links
-from s3site.builder import build
 from s3site.quick import render_edited
 from s3site.server import (
     HISTORY,
