@@ -17,8 +17,8 @@ from importlib import import_module
 import markdown
 import nh3
 
+from . import prefilter
 from .model import Section
-from .prefilter import PrefilteredBlockParser, PrefilteredInlineProcessor
 from .typography import smarten
 
 # Smart quotes are not among these: typography.smarten() does them after
@@ -97,9 +97,7 @@ def _python_markdown() -> markdown.Markdown:
     extensions = [import_module(f"markdown.extensions.{name}").makeExtension(**configs.get(name, {}))
                   for name in MARKDOWN_EXTENSIONS]
     converter = markdown.Markdown(extensions=extensions, output_format="html")
-    priority = next(item.priority for item in converter.treeprocessors._priority if item.name == "inline")
-    converter.treeprocessors.register(PrefilteredInlineProcessor(converter), "inline", priority)
-    converter.parser.__class__ = PrefilteredBlockParser  # the same parser, only faster
+    prefilter.install(converter)
     return converter
 
 

@@ -13,15 +13,22 @@ is checked for the very expression Python-Markdown uses: one whose
 expression is not the one listed below (another release, another extension)
 is always tried, as before. So the HTML is the same by construction, and
 tests compare it with Python-Markdown's own on generated and real texts.
+
+Two preprocessors are skipped the same way (one for fenced code, one for raw
+HTML), and the table of contents is not made for a text without its marker:
+s3site uses the ids it gives headings, never the table itself.
 """
 
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as etree
 from typing import Any
 
-from markdown import util
+from markdown import Markdown, util
 from markdown.blockparser import BlockParser
+from markdown.extensions.toc import TocTreeprocessor
+from markdown.preprocessors import HtmlBlockPreprocessor, Preprocessor
 from markdown.treeprocessors import InlineProcessor
 
 # Each pattern's regular expression, as Python-Markdown 3.5 to 3.11 has it, and strings of
@@ -146,3 +153,70 @@ class PrefilteredBlockParser(BlockParser):
                     continue
                 if processor.test(parent, block) and processor.run(parent, blocks) is not False:
                     break
+
+
+# A fenced code block starts with its fence, as this part of the expression says.
+FENCE = r"(?P<fence>^(?:~{3,}|`{3,}))"
+
+
+class SkippingPreprocessor(Preprocessor):
+    """Runs `inner` only on a text holding one of `trigger`'s strings: given any other,
+    `inner` would give back the lines as they came."""
+
+    def __init__(self, inner: Preprocessor, trigger: Trigger) -> None:
+        super().__init__(inner.md)
+        self.inner = inner
+        self.trigger = trigger
+
+    def run(self, lines: list[str]) -> list[str]:
+        text = "\n".join(lines)
+        if self.trigger in text if type(self.trigger) is str else self.trigger.search(text):
+            return self.inner.run(lines)
+        return lines
+
+
+class ListlessTocTreeprocessor(TocTreeprocessor):
+    """The table of contents' treeprocessor, making the table only for a text with its marker.
+
+    The headings get their ids as before. Without a marker in the text, the
+    table (a list of every heading, serialised and run through every
+    postprocessor) would only be kept in the unused `toc` attribute, which
+    is left empty instead.
+    """
+
+    _wanted = True
+
+    def run(self, doc: etree.Element) -> None:
+        marker = self.marker
+        self._wanted = bool(marker) and marker in "\n".join(self.md.lines)
+        if not self._wanted:
+            self.marker = ""  # nothing to replace: not looked for
+        try:
+            super().run(doc)
+        finally:
+            self.marker = marker
+        if not self._wanted:
+            self.md.toc = ""
+
+    def build_toc_div(self, toc_list: list) -> etree.Element:
+        if self._wanted:
+            return super().build_toc_div(toc_list)
+        return etree.Element("div")
+
+
+def install(converter: Markdown) -> None:
+    """Make a converter skip, as above, what cannot change a text's HTML."""
+    priority = next(item.priority for item in converter.treeprocessors._priority if item.name == "inline")
+    converter.treeprocessors.register(PrefilteredInlineProcessor(converter), "inline", priority)
+    converter.parser.__class__ = PrefilteredBlockParser  # the same parser, only faster
+    for item in list(converter.preprocessors._priority):  # a copy: registering changes it
+        processor = converter.preprocessors[item.name]
+        if type(processor) is HtmlBlockPreprocessor:  # raw HTML starts with "<"; "&" is an entity
+            trigger = _trigger(("<", "&"))
+        elif FENCE in getattr(getattr(processor, "FENCED_BLOCK_RE", None), "pattern", ""):
+            trigger = _trigger(("~~~", "```"))
+        else:
+            continue
+        converter.preprocessors.register(SkippingPreprocessor(processor, trigger), item.name, item.priority)
+    if type(toc := converter.treeprocessors["toc"]) is TocTreeprocessor:
+        toc.__class__ = ListlessTocTreeprocessor

@@ -12,7 +12,12 @@ from hypothesis import strategies as st
 
 from s3site import prefilter
 from s3site.markup import MARKDOWN_EXTENSIONS, _python_markdown, split_front_matter
-from s3site.prefilter import PrefilteredBlockParser, PrefilteredInlineProcessor
+from s3site.prefilter import (
+    ListlessTocTreeprocessor,
+    PrefilteredBlockParser,
+    PrefilteredInlineProcessor,
+    SkippingPreprocessor,
+)
 
 
 def python_markdown() -> markdown.Markdown:
@@ -36,7 +41,8 @@ PIECES = st.sampled_from([
     "<!-- c -->", "<?php ?>", "<![CDATA[x]]>", "`code`", "\\*", "\\`", "# ", "## H\n", "- ",
     "1. ", "> ", "    ", "```\n", "Term\n: Definition\n", "| a | b |\n|---|---|\n| c | d |\n",
     "{: .cls }", "x{: #id }", "HTML", "Title\n=====\n", "Title\n---\n", "\n***\n", "* * *",
-    "_ _ _", "-  -  -", "\n\n    code\n", ">", ": ", "]:", "*[",
+    "_ _ _", "-  -  -", "\n\n    code\n", ">", ": ", "]:", "*[", "~~~\n", "```python\n", "~~~ {.x}\n",
+    "[TOC]", "\n\n[TOC]\n\n", "<div>\n", "</div>\n", "&", "&copy",
 ])
 
 
@@ -128,3 +134,40 @@ def test_every_listed_block_expression_is_the_one_python_markdown_uses(name):
     processor = OURS.parser.blockprocessors[name]
     compiled = processor.SEARCH_RE if name == "hr" else processor.RE
     assert compiled.pattern == prefilter.BLOCK_TRIGGERS[name][0]
+
+
+def test_fenced_code_and_raw_html_are_looked_for_only_in_a_text_that_can_hold_them(monkeypatch):
+    converter = _python_markdown()
+    ran: list[str] = []
+    for name in ("fenced_code_block", "html_block"):
+        processor = converter.preprocessors[name]
+        assert isinstance(processor, SkippingPreprocessor)
+        monkeypatch.setattr(processor.inner, "run", lambda lines, name=name, run=processor.inner.run:
+                            ran.append(name) or run(lines))
+    assert convert(converter, "Plain words, no markup.") == "<p>Plain words, no markup.</p>"
+    assert ran == []
+    assert convert(converter, "~~~\n<b>\n~~~") == "<pre><code>&lt;b&gt;\n</code></pre>"
+    assert ran == ["fenced_code_block"]  # which took the "<" away with the code
+    ran.clear()
+    assert convert(converter, "R&D <b>x</b>") == "<p>R&amp;D <b>x</b></p>"
+    assert ran == ["html_block"]
+
+
+def test_the_table_of_contents_is_made_only_for_a_text_with_its_marker():
+    converter = _python_markdown()
+    assert isinstance(converter.treeprocessors["toc"], ListlessTocTreeprocessor)
+    assert convert(converter, "## One\n\n## Two") == '<h2 id="one">One</h2>\n<h2 id="two">Two</h2>'
+    assert converter.toc == ""
+    with_marker = "[TOC]\n\n## One\n\n## Two"
+    html = convert(converter, with_marker)
+    assert html == convert(STOCK, with_marker)
+    assert '<div class="toc">' in html and '<a href="#two">Two</a>' in html
+    assert converter.toc == STOCK.toc
+
+
+def test_a_preprocessor_whose_expression_is_not_the_known_one_is_always_run(monkeypatch):
+    monkeypatch.setattr(prefilter, "FENCE", r"(?P<fence>^(?:~{4,}))")
+    converter = python_markdown()
+    prefilter.install(converter)
+    assert not isinstance(converter.preprocessors["fenced_code_block"], SkippingPreprocessor)
+    assert isinstance(converter.preprocessors["html_block"], SkippingPreprocessor)
