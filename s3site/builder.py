@@ -9,6 +9,7 @@ output instead of being rendered again.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -263,15 +264,15 @@ def build(
     search_seconds = 0.0
     try:
         to_render = [i for i, item in enumerate(outputs) if not staged.keep(item.path, keys[item.path])]
-        # Folders are made here, before work is split: workers making them
-        # in parallel contend on the file system and are slower, not faster.
-        staged.prepare_folders(outputs[i].path for i in to_render)
         stage(f"keep unchanged files ({len(outputs) - len(to_render)})")
 
         def render_chunk(indices: Sequence[int]) -> tuple[int, int, list[str]]:
             before = (staged.written, staged.unchanged, len(staged.changed))
-            for i in indices:
-                staged.write(outputs[i].path, render_output(outputs[i], renderer, staged, notes))
+            # Late outputs read files made before them, so theirs are written at once.
+            late = any(outputs[i].late for i in indices)
+            with contextlib.nullcontext() if late else staged.writing_behind():
+                for i in indices:
+                    staged.write(outputs[i].path, render_output(outputs[i], renderer, staged, notes))
             return (staged.written - before[0], staged.unchanged - before[1], staged.changed[before[2]:])
 
         results = map_chunks(render_chunk, [i for i in to_render if not outputs[i].late], workers=workers)
@@ -293,6 +294,10 @@ def build(
     except jinja2.TemplateError as exc:
         staged.abort()
         raise SiteError([template_error(exc, root)]) from None
+    except OSError as exc:  # a full disk, a folder without permission: not a bug
+        staged.abort()
+        where = str(exc.filename or output).replace(str(staged.staging), str(output), 1)
+        raise SiteError([error(where, f"cannot write the site: {exc.strerror or exc}")]) from None
     except BaseException:
         staged.abort()
         raise

@@ -13,14 +13,17 @@ times and upload tools see no change.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
 import filecmp
 import os
 import shutil
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from queue import Queue
 
 from .errors import SiteError, error
 
@@ -29,6 +32,7 @@ MARKER_TEXT = "This folder is written by s3site. Anything in it is replaced on e
 STAGING_SUFFIX = ".s3site-staging"  # a fresh folder, when there is no usable spare
 SPARE_SUFFIX = ".s3site-spare"
 RETIRED_SUFFIX = ".s3site-retired"
+WRITES_IN_FLIGHT = 256  # files rendered but not yet written, at most (a few megabytes)
 
 
 def check_output_folder(output: Path, *, site_root: Path) -> None:
@@ -130,6 +134,7 @@ class StagedOutput:
         self.unchanged = 0
         self.written = 0
         self.changed: list[str] = []  # paths whose bytes differ from the published output
+        self._queue: Queue[tuple[str, bytes] | None] | None = None
 
     def _folder_for(self, relative: str) -> None:
         folder = relative.rpartition("/")[0]
@@ -149,11 +154,6 @@ class StagedOutput:
                     self._folders.add(parent)
                     parent = parent.rpartition("/")[0]
             self._folders.add(folder)
-
-    def prepare_folders(self, paths: Iterable[str]) -> None:
-        """Make the folders of files about to be written (before work is split)."""
-        for relative in paths:
-            self._folder_for(relative)
 
     def keep(self, relative: str, key: str) -> bool:
         """Keep a file whose key did not change: already here, or linked from the output."""
@@ -181,12 +181,57 @@ class StagedOutput:
         except OSError:
             return None
 
+    @contextlib.contextmanager
+    def writing_behind(self) -> Iterator[None]:
+        """Files handed to write() are written by a thread while the caller renders the next.
+
+        Making a folder or a file waits on the disk, not on the processor: on
+        a busy or slow disk a worker would otherwise sit idle in mkdir() and
+        open() for much of a build. Every write is done, and the first error
+        raised, when this ends.
+        """
+        queue: Queue[tuple[str, bytes] | None] = Queue(maxsize=WRITES_IN_FLIGHT)
+        failures: list[BaseException] = []
+
+        def write_queued() -> None:
+            while (item := queue.get()) is not None:
+                if not failures:  # after a failure, only empty the queue: the build is over
+                    try:
+                        self._write(*item)
+                    except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
+                        failures.append(exc)
+
+        writer = threading.Thread(target=write_queued, name="s3site-writer", daemon=True)
+        writer.start()
+        self._queue = queue
+        try:
+            yield
+        finally:
+            self._queue = None
+            queue.put(None)
+            writer.join()
+        if failures:
+            raise failures[0]
+
     def write(self, relative: str, data: bytes | Iterable[bytes]) -> None:
         """Write one file; link the published one instead when its bytes are the same.
 
         `data` may come in chunks (a large data file), so that it is never
-        all in memory at once.
+        all in memory at once. Inside writing_behind() the file is written later, by a thread.
         """
+        if self._queue is not None and isinstance(data, bytes):
+            self._queue.put((relative, data))  # waits while the queue is full
+        else:
+            self._write(relative, data)
+
+    def _count(self, relative: str | None) -> None:
+        if relative is None:
+            self.unchanged += 1
+        else:
+            self.written += 1
+            self.changed.append(relative)
+
+    def _write(self, relative: str, data: bytes | Iterable[bytes]) -> None:
         self._folder_for(relative)
         target = f"{self._root}/{relative}"
         if relative in self.spare_keys:
@@ -206,14 +251,13 @@ class StagedOutput:
                         same = handle.read() == data
                     if same:
                         os.link(old, target)
-                        self.unchanged += 1
+                        self._count(None)
                         return
             except OSError:
                 pass
         with open(target, "wb") as handle:
             handle.write(data)
-        self.written += 1
-        self.changed.append(relative)
+        self._count(relative)
 
     def _write_chunks(self, relative: str, target: str, chunks: Iterable[bytes]) -> None:
         with open(target, "wb") as handle:
@@ -225,12 +269,11 @@ class StagedOutput:
                 if os.stat(old).st_size == os.stat(target).st_size and filecmp.cmp(old, target, shallow=False):
                     os.unlink(target)
                     os.link(old, target)
-                    self.unchanged += 1
+                    self._count(None)
                     return
             except OSError:
                 pass
-        self.written += 1
-        self.changed.append(relative)
+        self._count(relative)
 
     def remove_stale(self, planned: Iterable[str]) -> None:
         """Delete files of the spare that this build no longer has, and emptied folders."""

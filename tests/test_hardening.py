@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +21,7 @@ import pytest
 from conftest import REPO, practice_text, write_site
 
 from s3site import builder, cli
-from s3site.output import MARKER
+from s3site.output import MARKER, WRITES_IN_FLIGHT, StagedOutput
 
 SITE = "title: T\nbase_url: https://example.org/\nsearch: false\n"
 
@@ -353,3 +355,48 @@ def test_a_command_that_ends_leaves_cycles_uncollected_but_the_preview_collects(
         assert gc.isenabled()
     finally:
         gc.enable()
+
+
+# --- writing -----------------------------------------------------------------------
+
+def test_files_written_behind_are_all_there_and_counted_when_it_ends(tmp_path):
+    staged = StagedOutput(tmp_path / "output")
+    with staged.writing_behind():
+        for i in range(WRITES_IN_FLIGHT * 3):  # more than may wait at once
+            staged.write(f"practices/p{i}/index.html", f"page {i}".encode())
+    assert staged.written == WRITES_IN_FLIGHT * 3
+    assert sorted(staged.changed) == sorted(f"practices/p{i}/index.html" for i in range(WRITES_IN_FLIGHT * 3))
+    assert (staged.staging / "practices/p700/index.html").read_text() == "page 700"
+
+
+def test_a_file_written_behind_that_fails_raises_its_error_in_the_writer(tmp_path):
+    staged = StagedOutput(tmp_path / "output")
+    (staged.staging / "blocked").write_text("a file where a folder should be")
+    with pytest.raises(OSError), staged.writing_behind():
+        staged.write("first/index.html", b"1")
+        staged.write("blocked/index.html", b"2")
+        staged.write("last/index.html", b"3")
+    assert (staged.staging / "first/index.html").read_bytes() == b"1"
+    assert not (staged.staging / "last").exists()  # nothing more is written after a failure
+
+
+@pytest.mark.parametrize("count", [3, 120])  # written here, and by forked workers
+def test_a_full_disk_stops_the_build_with_a_clear_message_and_the_old_site(make_site, run, monkeypatch, count):
+    root = make_site({f"p{i}.md": practice_text(title=f"P {i}") for i in range(count)}, site=SITE)
+    assert run("build", "--root", root)[0] == 0
+    published = tree(root / "output")
+    shutil.rmtree(root / ".s3site-cache")  # so that every file is made again
+    original = StagedOutput._write
+
+    def full(self, relative, data):
+        if relative == "practices/p1/index.html":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), f"{self.staging}/{relative}")
+        return original(self, relative, data)
+
+    monkeypatch.setattr(StagedOutput, "_write", full)
+    status, out, err = run("build", "--root", root)
+    assert status == 1
+    assert f"{root / 'output'}/practices/p1/index.html: error: cannot write the site: No space left on device" in err
+    assert "internal error" not in err and "Traceback" not in err
+    assert tree(root / "output") == published
+    assert not list(root.glob("output.s3site-staging*"))
