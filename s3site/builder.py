@@ -224,21 +224,30 @@ def build(
     published_id = build_id_of(output)
     stage = _StageTimer()
     file_digests = FileDigests(cache_folder / "files.pickle" if cache_folder else None, memory)
-    scanned = scan(root, file_digests)
-    file_digests.save()
-    # The day matters too: it decides which practices are ongoing.
-    inputs = scanned.digest(output, [str(build_date()), repr(base_url), repr(strict), repr(drafts)])
-    stage(f"scan files ({file_digests.read} read)")
-    last = manifest.last_build()
-    if published_id and last and last["build_id"] == published_id and last["inputs"] == inputs:
-        # Nothing the build reads has changed since the published build.
-        return BuildResult(site=None, practices=last.get("practices", 0), files=last.get("files", 0),
-                           unchanged=last.get("files", 0), seconds=time.perf_counter() - started,
-                           up_to_date=True)
-
     parse_cache = ParseCache(cache_folder, memory)
+    # With nothing cached to look up, practices are read only by the workers that parse them.
+    file_digests.defer = parse_cache.is_empty()
+    scanned = scan(root, file_digests)
+    # The day matters too: it decides which practices are ongoing.
+    options = [str(build_date()), repr(base_url), repr(strict), repr(drafts)]
+    stage(f"scan files ({file_digests.read} read)")
+    complete = scanned.complete
+    if complete:
+        file_digests.save()
+        inputs = scanned.digest(output, options)
+        last = manifest.last_build()
+        if published_id and last and last["build_id"] == published_id and last["inputs"] == inputs:
+            # Nothing the build reads has changed since the published build.
+            return BuildResult(site=None, practices=last.get("practices", 0), files=last.get("files", 0),
+                               unchanged=last.get("files", 0), seconds=time.perf_counter() - started,
+                               up_to_date=True)
+
     loaded = load(root, base_url=base_url, strict=strict, drafts=drafts, cache=parse_cache, workers=workers,
                   scanned=scanned)
+    if not complete:  # the workers have told the digests left to them
+        file_digests.settle(scanned.files)
+        file_digests.save()
+        inputs = scanned.digest(output, options)
     stage(f"load, parse ({parse_cache.hits} cached, {parse_cache.misses} parsed), resolve, index")
     parse_cache.forget_unused()
     parse_cache.close()

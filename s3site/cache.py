@@ -131,6 +131,10 @@ class ParseCache:
         self.hits = 0
         self.misses = 0
 
+    def is_empty(self) -> bool:
+        """Whether nothing at all is cached, in memory or on disk (a first build)."""
+        return not self.memory and (self.path is None or not self.path.exists())
+
     def _connect(self) -> sqlite3.Connection | None:
         if self._db is None and self.path is not None:
             try:

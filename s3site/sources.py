@@ -38,6 +38,11 @@ def parse_key(salt: str, source: str, scan: Scan) -> str:
     return digest(salt, source, scan.files[source])
 
 
+def _known(sources: list[str], scan: Scan) -> list[str]:
+    """The sources whose digest the scan knows (not those left to whoever reads them)."""
+    return [source for source in sources if scan.files[source] is not None]
+
+
 def parse_all(
     root: Path,
     sources: list[str],
@@ -54,19 +59,21 @@ def parse_all(
     """
     results, missing = _in_cache(sources, scan, cache, salt)
 
-    def parse_chunk(items: Sequence[str]) -> list[tuple[str, str, bytes]]:
+    def parse_chunk(items: Sequence[str]) -> list[tuple[str, str, str, bytes]]:
         # Results travel encoded, as the cache stores them: encoding is then
         # done once, and in the workers.
         made = []
         with cycle_collector(enabled=_collect_cycles(items)):
             for source in items:
-                key, parsed = _parse(root, source, salt, parse_one)
-                made.append((source, key, encode(parsed)))
+                content, key, parsed = _parse(root, source, salt, parse_one)
+                made.append((source, content, key, encode(parsed)))
         return made
 
     entries = []
     for chunk in iter_chunks(parse_chunk, missing, workers=workers):
-        for source, key, entry in chunk:
+        for source, content, key, entry in chunk:
+            if scan.files[source] is None:
+                scan.files[source] = content
             results[source] = decode(entry)
             cache.remember(key, results[source])
             entries.append((key, entry))
@@ -88,18 +95,22 @@ def _in_cache(
     sources: list[str], scan: Scan, cache: ParseCache, salt: str
 ) -> tuple[dict[str, Parsed], list[str]]:
     """Parse results found in the cache, and the files to parse (read by whoever parses them)."""
-    keys = {source: parse_key(salt, source, scan) for source in sources}
+    keys = {source: parse_key(salt, source, scan) for source in _known(sources, scan)}
     cached = cache.get_many(keys.values())
-    results = {source: found for source in sources if isinstance(found := cached.get(keys[source]), Parsed)}
+    cache.misses += len(sources) - len(keys)  # not looked up: nothing can be cached for them
+    results = {source: found for source in keys if isinstance(found := cached.get(keys[source]), Parsed)}
     return results, [source for source in sources if source not in results]
 
 
-def _parse(root: Path, source: str, salt: str, parse_one: Callable[[str, bytes], Parsed]) -> tuple[str, Parsed]:
-    """Read and parse one file (in a worker); the cache key is that of what was read, should
-    the file have changed since the scan."""
+def _parse(
+    root: Path, source: str, salt: str, parse_one: Callable[[str, bytes], Parsed]
+) -> tuple[str, str, Parsed]:
+    """Read and parse one file (in a worker): the digest of what was read, its cache key, and
+    the result. The key is that of what was read, should the file have changed since the scan."""
     data = (root / source).read_bytes()
-    key = digest(salt, source, digest(data))
-    return key, _with_digest(parse_one(source, data), key)
+    content = digest(data)
+    key = digest(salt, source, content)
+    return content, key, _with_digest(parse_one(source, data), key)
 
 
 def parse_file(root: Path, source: str, parse, *, required: bool) -> Parsed:
@@ -115,13 +126,20 @@ def parse_file(root: Path, source: str, parse, *, required: bool) -> Parsed:
 class Scan:
     """What the site's folders hold: each file's digest, the sources, bad links."""
 
-    files: dict[str, str]  # site-relative path -> digest of its content
+    # Site-relative path -> digest of its content; None for a practice left to be digested by
+    # whoever reads it to parse it (see FileDigests.defer).
+    files: dict[str, str | None]
     practices: list[str]
     pages: list[str]
     problems: list[Diagnostic]
 
+    @property
+    def complete(self) -> bool:
+        """Whether the digest of every file is known."""
+        return None not in self.files.values()
+
     def digest(self, output: Path, options: Sequence[str]) -> str:
-        """Everything a build reads, as one digest: equal digests mean equal output."""
+        """Everything a build reads, as one digest: equal digests mean equal output (once complete)."""
         return digest(CODE_SALT, str(output), *options, *map(str, self.problems),
                       *(f"{p}:{d}" for p, d in sorted(self.files.items())))
 
@@ -165,7 +183,8 @@ def scan(root: Path, known: FileDigests) -> Scan:
             if entry.is_dir():
                 walk(folder, path, real_base)
             elif entry.is_file():
-                files[path] = known.of(entry.path, path, static=path.startswith("content/static/"))
+                files[path] = known.of(entry.path, path, static=path.startswith("content/static/"),
+                                       deferrable=_is_source(path, "content/practices", PRACTICE_SUFFIXES))
 
     for folder in ("content", "templates"):
         if (root / folder).is_dir():
@@ -185,6 +204,11 @@ class FileDigests:
     again. Like git's index, an entry is only trusted when the file was last
     changed a while before that scan: a file written in the same clock tick
     as the scan could have changed without its times showing it.
+
+    With `defer` set (a build with nothing cached to look up), a practice
+    file unknown to the last scan is not read here: the worker that parses
+    it reads it and tells its digest (see settle()), so that it is read once,
+    not twice.
     """
 
     MARGIN_NS = 2_000_000_000
@@ -197,6 +221,7 @@ class FileDigests:
         self.new: dict[str, list] = {}
         self.started = time.time_ns()
         self.read = 0
+        self.defer = False
         kept = memory.get("files") if memory is not None else None
         record = kept if kept is not None else self._load()
         if record is not None:
@@ -214,7 +239,7 @@ class FileDigests:
             return None
         return record
 
-    def of(self, path: str, relative: str, *, static: bool) -> str:
+    def of(self, path: str, relative: str, *, static: bool, deferrable: bool = False) -> str | None:
         stat = os.stat(path)
         signature = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
         if static:
@@ -224,11 +249,20 @@ class FileDigests:
                 and stat.st_ctime_ns < self.trusted_before and stat.st_mtime_ns < self.trusted_before):
             self.new[relative] = old
             return old[4]
+        if deferrable and self.defer:
+            self.new[relative] = [*signature, None]
+            return None
         with open(path, "rb") as handle:
             content = digest(handle.read())
         self.read += 1
         self.new[relative] = [*signature, content]
         return content
+
+    def settle(self, files: dict[str, str | None]) -> None:
+        """Take the digests of deferred files, as their readers found them."""
+        for relative, entry in self.new.items():
+            if entry[4] is None:
+                entry[4] = files[relative]
 
     def save(self) -> None:
         record = {"salt": CODE_SALT, "scanned": self.started, "files": self.new}
@@ -274,7 +308,7 @@ def resolve_all(
     parse result even being loaded: the cache keeps it under its file's parse
     key and `context`, a digest of everything the resolver reads.
     """
-    parse_keys = {source: parse_key(salt, source, scan) for source in scan.practices}
+    parse_keys = {source: parse_key(salt, source, scan) for source in _known(scan.practices, scan)}
     keys = {source: digest("resolved", key, context) for source, key in parse_keys.items()}
     registry, theme_by_id = resolver.registry, resolver.theme_by_id
 
@@ -289,14 +323,14 @@ def resolve_all(
     fresh = [source for source in scan.practices if source not in hits]
     parsed, missing = _in_cache(fresh, scan, cache, salt)
 
-    def parse_and_resolve(items: Sequence[str]) -> list[tuple[str, str, bytes, bytes | None]]:
+    def parse_and_resolve(items: Sequence[str]) -> list[tuple[str, str, str, bytes, bytes | None]]:
         # In the workers, as far as it goes without the other practices: the parent only
         # checks slugs, in file order. What does not resolve is resolved there again, for
         # its messages in that order.
         made = []
         with cycle_collector(enabled=_collect_cycles(items)):
             for source in items:
-                key, result = _parse(root, source, salt, parse_one)
+                content, key, result = _parse(root, source, salt, parse_one)
                 practice, resolved = result.model, None
                 if practice is not None and (drafts or not practice.draft):
                     problems: list[Diagnostic] = []
@@ -304,7 +338,7 @@ def resolve_all(
                     if practice is not None and not problems:
                         entry = Resolved(practice, result.diagnostics, card_digest(practice))
                         resolved = encode(entry, _REFERENCES)
-                made.append((source, key, encode(result), resolved))
+                made.append((source, content, key, encode(result), resolved))
         return made
 
     new_entries: list[tuple[str, bytes]] = []
@@ -317,7 +351,10 @@ def resolve_all(
             new_entries = []
 
     for chunk in iter_chunks(parse_and_resolve, missing, workers=workers):
-        for source, key, parse_entry, resolved_entry in chunk:
+        for source, content, key, parse_entry, resolved_entry in chunk:
+            if scan.files[source] is None:
+                scan.files[source] = content
+                keys[source] = digest("resolved", key, context)
             store(key, parse_entry)
             entry = decode(resolved_entry, dereference) if resolved_entry else None
             if isinstance(entry, Resolved):

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from s3site import parallel
 from s3site.builder import build
-from s3site.cache import CODE_SALT, encode
+from s3site.cache import CODE_SALT, ParseCache, decode, digest, encode
 from s3site.sources import FileDigests, scan
 
 SITE = "title: T\nbase_url: https://example.org/sub/\nper_page: 2\nsearch: false\n"
@@ -448,3 +448,43 @@ def test_related_practices_found_in_two_processes_are_those_found_in_one(make_si
     assert not forks
     two = indexes._related_indices(site.practices, 3, workers=2)
     assert forks == [1] and two == one and any(one)
+
+
+def test_a_first_build_reads_each_practice_once_and_records_its_digest(make_site, monkeypatch):
+    names = [f"p{i}.md" for i in range(70)]  # enough to be parsed by forked workers
+    root = make_site({name: practice_text(title=f"P{i}") for i, name in enumerate(names)}, site=SITE)
+    monkeypatch.setattr(FileDigests, "MARGIN_NS", 0)
+    opened: list[str] = []
+    original = FileDigests.of
+
+    def of(self, path, relative, **kwargs):
+        before = self.read
+        found = original(self, path, relative, **kwargs)
+        if self.read > before and relative.startswith("content/practices/"):
+            opened.append(relative)
+        return found
+
+    monkeypatch.setattr(FileDigests, "of", of)
+    build(root)
+    assert opened == []  # left to the workers that parse them
+    record = decode((root / ".s3site-cache/files.pickle").read_bytes())
+    for name in names:
+        content = (root / "content/practices" / name).read_bytes()
+        assert record["files"][f"content/practices/{name}"][4] == digest(content)
+    assert build(root).up_to_date  # the digests the workers told make the next build's inputs
+    (root / "content/practices/p3.md").write_text(practice_text(title="Renamed"))
+    result = build(root)
+    assert not result.up_to_date and result.rendered < result.files
+    assert "Renamed" in (root / "output/practices/p3/index.html").read_text()
+    assert opened == ["content/practices/p3.md"]  # its times had changed: read by the scan
+
+
+def test_practices_are_read_by_the_scan_when_the_cache_may_hold_them(make_site):
+    root = make_site({f"p{i}.md": practice_text(title=f"P{i}") for i in range(3)}, site=SITE)
+    build(root)
+    (root / ".s3site-cache/files.pickle").unlink()  # the parse cache stays
+    result = build(root)
+    assert result.up_to_date  # which needs every digest before anything is parsed
+    digests = FileDigests(root / ".s3site-cache/files.pickle")
+    digests.defer = ParseCache(root / ".s3site-cache").is_empty()
+    assert not digests.defer and None not in scan(root, digests).files.values()
