@@ -378,6 +378,10 @@ class Bench:
                     "-o", str(out)]
             cwd = self.corpus / "pelican"
             timeout = self.pelican_timeout or timeout
+        # The disk writes the previous build left pending (its output, and the deletion just
+        # above) are finished before this build starts, not while it runs: each build is timed
+        # without the one before it, whichever tool that was.
+        os.sync()
         load = os.getloadavg()[0]
         run = measure(tool, kind, argv, cwd=cwd, output=out, log=log, env=self.env, timeout=timeout)
         run.load = load

@@ -134,7 +134,8 @@ class StagedOutput:
         self.unchanged = 0
         self.written = 0
         self.changed: list[str] = []  # paths whose bytes differ from the published output
-        self._queue: Queue[tuple[str, bytes] | None] | None = None
+        self._queue: Queue[tuple[str, bytes | Iterable[bytes]] | None] | None = None
+        self._failures: list[BaseException] = []
 
     def _folder_for(self, relative: str) -> None:
         folder = relative.rpartition("/")[0]
@@ -187,11 +188,11 @@ class StagedOutput:
 
         Making a folder or a file waits on the disk, not on the processor: on
         a busy or slow disk a worker would otherwise sit idle in mkdir() and
-        open() for much of a build. Every write is done, and the first error
-        raised, when this ends.
+        open() for much of a build. Every write is done when this ends; the
+        first error is raised then, or by the next write() after it.
         """
-        queue: Queue[tuple[str, bytes] | None] = Queue(maxsize=WRITES_IN_FLIGHT)
-        failures: list[BaseException] = []
+        queue: Queue[tuple[str, bytes | Iterable[bytes]] | None] = Queue(maxsize=WRITES_IN_FLIGHT)
+        failures = self._failures = []
 
         def write_queued() -> None:
             while (item := queue.get()) is not None:
@@ -219,10 +220,12 @@ class StagedOutput:
         `data` may come in chunks (a large data file), so that it is never
         all in memory at once. Inside writing_behind() the file is written later, by a thread.
         """
-        if self._queue is not None and isinstance(data, bytes):
-            self._queue.put((relative, data))  # waits while the queue is full
-        else:
+        if self._queue is None:
             self._write(relative, data)
+        elif self._failures:
+            raise self._failures[0]  # no more rendering for a build that has failed
+        else:
+            self._queue.put((relative, data))  # waits while the queue is full
 
     def _count(self, relative: str | None) -> None:
         if relative is None:
