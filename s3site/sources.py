@@ -25,6 +25,7 @@ from .resolve import Resolver, slug_clash
 
 PRACTICE_SUFFIXES = (".md", ".markdown", ".yaml", ".yml")
 STORE_BATCH = 500  # resolved practices written to the cache at a time
+CHUNK_FILES = 1000  # files parsed by a worker at a time, at most
 
 
 def _with_digest(parsed: Parsed, key: str) -> Parsed:
@@ -70,7 +71,7 @@ def parse_all(
         return made
 
     entries = []
-    for chunk in iter_chunks(parse_chunk, missing, workers=workers):
+    for chunk in iter_chunks(parse_chunk, missing, workers=workers, most=CHUNK_FILES):
         for source, content, key, entry in chunk:
             if scan.files[source] is None:
                 scan.files[source] = content
@@ -350,7 +351,7 @@ def resolve_all(
             cache.store_many(new_entries)
             new_entries = []
 
-    for chunk in iter_chunks(parse_and_resolve, missing, workers=workers):
+    for chunk in iter_chunks(parse_and_resolve, missing, workers=workers, most=CHUNK_FILES):
         for source, content, key, parse_entry, resolved_entry in chunk:
             if scan.files[source] is None:
                 scan.files[source] = content
