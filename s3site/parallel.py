@@ -56,25 +56,25 @@ def _run(chunk: Sequence[Any]) -> Any:
 
 def map_chunks(
     task: Callable[[Sequence[T]], Any], items: Sequence[T], *, workers: int, force: bool = False,
-    most: int | None = None,
+    max_items: int | None = None,
 ) -> list[Any]:
-    """Run task over interleaved chunks of items (of at most `most` items); return one result
+    """Run task over interleaved chunks of items (of at most `max_items` items); return one result
     per chunk.
 
     With one worker, or few items, everything runs here in one chunk.
     """
-    return list(iter_chunks(task, items, workers=workers, force=force, most=most))
+    return list(iter_chunks(task, items, workers=workers, force=force, max_items=max_items))
 
 
 def iter_chunks(
     task: Callable[[Sequence[T]], Any], items: Sequence[T], *, workers: int, force: bool = False,
-    most: int | None = None,
+    max_items: int | None = None,
 ) -> Iterator[Any]:
     """As map_chunks, giving each chunk's result as soon as it and those before it are done.
 
     The caller can then let go of one result before the next comes, instead
     of holding all of them at once (all the parsed practices, encoded). For
-    large results, `most` keeps each small: a result is held whole, twice
+    large results, `max_items` keeps each small: a result is held whole, twice
     (sent and received), and the last ones are still being handled here when
     the workers are done (at 100,000 practices, eight chunks were 130 MB each).
     """
@@ -84,7 +84,7 @@ def iter_chunks(
         return
     # Interleaved chunks even out cheap and costly items (long practices,
     # big index pages) between workers; several per worker balance the rest.
-    count = min(len(items), max(workers * 4, -(-len(items) // most) if most else 0))
+    count = min(len(items), max(workers * 4, -(-len(items) // max_items) if max_items else 0))
     chunks = [items[i::count] for i in range(count)]
     _task = task
     try:

@@ -71,7 +71,7 @@ def parse_all(
         return made
 
     entries = []
-    for chunk in iter_chunks(parse_chunk, missing, workers=workers, most=CHUNK_FILES):
+    for chunk in iter_chunks(parse_chunk, missing, workers=workers, max_items=CHUNK_FILES):
         for source, content, key, entry in chunk:
             if scan.files[source] is None:
                 scan.files[source] = content
@@ -351,7 +351,7 @@ def resolve_all(
             cache.store_many(new_entries)
             new_entries = []
 
-    for chunk in iter_chunks(parse_and_resolve, missing, workers=workers, most=CHUNK_FILES):
+    for chunk in iter_chunks(parse_and_resolve, missing, workers=workers, max_items=CHUNK_FILES):
         for source, content, key, parse_entry, resolved_entry in chunk:
             if scan.files[source] is None:
                 scan.files[source] = content

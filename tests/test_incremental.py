@@ -433,7 +433,7 @@ def test_each_chunks_result_reaches_the_caller_before_the_last_chunk_is_done(tmp
 
 def test_no_chunk_of_work_is_larger_than_asked_and_every_item_is_done_once():
     items = list(range(1207))
-    chunks = parallel.map_chunks(list, items, workers=2, most=100)
+    chunks = parallel.map_chunks(list, items, workers=2, max_items=100)
     assert max(map(len, chunks)) <= 100 and len(chunks) == 13
     assert sorted(item for chunk in chunks for item in chunk) == items
     assert len(parallel.map_chunks(list, items, workers=2)) == 8  # four a worker
