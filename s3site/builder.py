@@ -284,7 +284,11 @@ def build(
                     staged.write(outputs[i].path, render_output(outputs[i], renderer, staged, notes))
             return (staged.written - before[0], staged.unchanged - before[1], staged.changed[before[2]:])
 
-        results = map_chunks(render_chunk, [i for i in to_render if not outputs[i].late], workers=workers)
+        # Files differ in cost (a practice's page, a list of hundreds): with many small
+        # chunks, neither worker is left alone with a long last one (0.4 s of 3.5 s at
+        # 10,000 practices).
+        results = map_chunks(render_chunk, [i for i in to_render if not outputs[i].late], workers=workers,
+                             per_worker=RENDER_CHUNKS_PER_WORKER)
         if len(results) > 1:  # done in worker processes: add up what they did
             staged.written += sum(r[0] for r in results)
             staged.unchanged += sum(r[1] for r in results)
@@ -336,6 +340,7 @@ def build(
     )
 
 
+RENDER_CHUNKS_PER_WORKER = 16
 # From this many files on, keys are computed in two processes.
 MIN_OUTPUTS_FOR_TWO_PROCESSES = 4000
 

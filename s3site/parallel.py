@@ -56,19 +56,20 @@ def _run(chunk: Sequence[Any]) -> Any:
 
 def map_chunks(
     task: Callable[[Sequence[T]], Any], items: Sequence[T], *, workers: int, force: bool = False,
-    max_items: int | None = None,
+    max_items: int | None = None, per_worker: int = 4,
 ) -> list[Any]:
-    """Run task over interleaved chunks of items (of at most `max_items` items); return one result
-    per chunk.
+    """Run task over interleaved chunks of items (`per_worker` chunks a worker, or more, of at
+    most `max_items` items); return one result per chunk.
 
     With one worker, or few items, everything runs here in one chunk.
     """
-    return list(iter_chunks(task, items, workers=workers, force=force, max_items=max_items))
+    return list(iter_chunks(task, items, workers=workers, force=force, max_items=max_items,
+                            per_worker=per_worker))
 
 
 def iter_chunks(
     task: Callable[[Sequence[T]], Any], items: Sequence[T], *, workers: int, force: bool = False,
-    max_items: int | None = None,
+    max_items: int | None = None, per_worker: int = 4,
 ) -> Iterator[Any]:
     """As map_chunks, giving each chunk's result as soon as it and those before it are done.
 
@@ -84,7 +85,7 @@ def iter_chunks(
         return
     # Interleaved chunks even out cheap and costly items (long practices,
     # big index pages) between workers; several per worker balance the rest.
-    count = min(len(items), max(workers * 4, -(-len(items) // max_items) if max_items else 0))
+    count = min(len(items), max(workers * per_worker, -(-len(items) // max_items) if max_items else 0))
     chunks = [items[i::count] for i in range(count)]
     _task = task
     try:

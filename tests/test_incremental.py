@@ -437,6 +437,21 @@ def test_no_chunk_of_work_is_larger_than_asked_and_every_item_is_done_once():
     assert max(map(len, chunks)) <= 100 and len(chunks) == 13
     assert sorted(item for chunk in chunks for item in chunk) == items
     assert len(parallel.map_chunks(list, items, workers=2)) == 8  # four a worker
+    assert len(parallel.map_chunks(list, items, workers=2, per_worker=16)) == 32
+
+
+def test_rendering_is_split_into_many_chunks_a_worker(make_site, monkeypatch):
+    from s3site import builder
+    asked = []
+    real = builder.map_chunks
+
+    def spy(task, items, **options):
+        asked.append(options.get("per_worker"))
+        return real(task, items, **options)
+
+    monkeypatch.setattr(builder, "map_chunks", spy)
+    builder.build(make_site(), workers=2)
+    assert asked == [builder.RENDER_CHUNKS_PER_WORKER] and builder.RENDER_CHUNKS_PER_WORKER >= 8
 
 
 def test_related_practices_found_in_two_processes_are_those_found_in_one(make_site, monkeypatch):
