@@ -109,6 +109,16 @@ class RecordNotes:
         records = self.files[name] = FileRecords(published, spans, self._key_of(key_path))
         return records
 
+    def made(self, name: str) -> dict[str, tuple[int, int]] | None:
+        """Where each record sits in data file `name`, as made by this build (None if not made)."""
+        records = self.files.get(name)
+        return records.new if records is not None else None
+
+    def made_elsewhere(self, name: str, spans: dict[str, tuple[int, int]]) -> None:
+        """Take what made() told in another process, which made data file `name`."""
+        records = self.files[name] = FileRecords(None, {}, lambda item: None)
+        records.new = spans
+
     def _key_of(self, key_path: Callable[[Any], str]) -> Callable[[Any], str | None]:
         """An item's key, found once for all the data files (by id: items live as long as the build)."""
         found = self._found_keys.setdefault(key_path, {})

@@ -299,6 +299,28 @@ def test_open_data_records_are_copied_from_the_published_files(make_site, monkey
     assert tree(root / "output") == clean_build(root, tmp_path)
 
 
+def test_open_data_files_made_in_two_processes_are_counted_and_noted(make_site, monkeypatch, tmp_path):
+    from s3site import builder, opendata
+
+    monkeypatch.setattr(builder, "MIN_OUTPUTS_FOR_TWO_PROCESSES", 0)
+    split: list[list[str]] = []
+    real = builder.in_two_processes
+    monkeypatch.setattr(builder, "in_two_processes", lambda task, items: split.append(items) or real(task, items))
+    root = make_site({f"p{i}.md": practice_text(title=f"P{i}") for i in range(5)}, site=SITE)
+    result = build(root, workers=2)
+    assert len(split[-1]) == 2  # practices.json here, practices.csv in the forked process
+    made = {path for path in tree(root / "output") if not path.startswith(".")}  # not the folder's marker
+    assert result.written == result.files == len(made) and set(result.changed) == made
+    assert tree(root / "output") == clean_build(root, tmp_path)
+    rows: list[str] = []
+    make_row = opendata._csv_cells
+    monkeypatch.setattr(opendata, "_csv_cells", lambda p, origin: rows.append(p.slug) or make_row(p, origin))
+    (root / "content/practices/p3.md").write_text(practice_text(title="P3", body="A new text.\n"))
+    build(root, workers=1)
+    assert rows == ["p3"]  # the notes of the CSV made in the other process were kept
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
 @pytest.mark.parametrize("spoil", ["notes", "published"])
 def test_record_notes_are_trusted_only_for_the_file_they_describe(make_site, tmp_path, spoil):
     root = make_site({f"p{i}.md": practice_text(title=f"P{i}") for i in range(4)}, site=SITE)
