@@ -1,0 +1,84 @@
+"""Front matter read the quick way gives what the YAML loader itself gives."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from s3site import yamlio
+from s3site.yamlio import Loader, YamlError, load_yaml
+
+
+def loader_data(text: str):
+    """The loader's own construction: what load_yaml must equal."""
+    return yaml.load(text, Loader=Loader)  # noqa: S506 - Loader is the safe loader
+
+
+TRICKY = [
+    "title: x\npublished: 2020-03-08\nstart: 2020-05\ncount: 12\nratio: 1.5\nnone: ~\nflag: true\ncode: NO\n",
+    "a: 0x1F\nb: 0o17\nc: 1_000\nd: 1:20\ne: .inf\nf: 2001-12-14t21:59:43.10-05:00\n",
+    "base: &b {x: 1}\nother:\n  <<: *b\n  y: 2\n",  # anchors and merge keys
+    "= : value key\n",
+    "tagged: !!binary aGVsbG8=\nset: !!set {a, b}\n",
+    "omap: !!omap [a: 1, b: 2]\n",
+    "- 1\n- two\n- [3, {four: 4}]\n",
+    "just text\n",
+    "'quoted: colon'\n",
+    "1: one\n2020-01-01: day\ntrue: yes\nnull: nothing\n",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_plain_construction_equals_the_loaders(text):
+    assert load_yaml(text).data == loader_data(text)
+
+
+def test_plain_documents_take_the_quick_way_and_the_rest_the_loaders(monkeypatch):
+    calls = []
+    real = Loader.construct_document
+    monkeypatch.setattr(Loader, "construct_document", lambda self, node: calls.append(1) or real(self, node))
+    assert load_yaml("title: x\npublished: 2020-03-08\nthemes: [a, b]\n").data["published"] == dt.date(2020, 3, 8)
+    assert calls == []
+    load_yaml("base: &b {x: 1}\nother:\n  <<: *b\n")
+    load_yaml("tagged: !!binary aGVsbG8=\n")
+    assert calls == [1, 1]
+
+
+def test_a_list_as_a_key_is_still_an_error_with_a_position():
+    with pytest.raises(YamlError, match="unhashable key") as raised:
+        load_yaml("title: x\n? [a, b]\n: listed key\n")
+    assert raised.value.line == 2
+
+
+def test_an_unknown_tag_is_still_an_error_with_a_position():
+    with pytest.raises(YamlError) as raised:
+        load_yaml("title: x\nodd: !python/object:os.system ls\n")
+    assert raised.value.line == 2
+
+
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.dates(),
+    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x85\u2028\u2029"), max_size=12),
+)
+DATA = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.one_of(st.text(max_size=8), st.integers()),
+                                                               inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(DATA, st.booleans())
+def test_any_dumped_data_reads_back_the_same_as_with_the_loader(data, flow):
+    text = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=True)
+    assert load_yaml(text).data == loader_data(text)
+
+
+def test_the_quick_constructors_are_the_loaders():
+    assert all(Loader.yaml_constructors[tag] is make for tag, make in yamlio._SCALARS.items())
+    assert "tag:yaml.org,2002:timestamp" in yamlio._SCALARS
