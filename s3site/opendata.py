@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
+
+import orjson
 
 from .model import Practice, Site
 from .records import FileRecords
@@ -86,10 +87,11 @@ def _person(person: Any) -> dict[str, Any]:
 def dumps(data: Any) -> bytes:
     """JSON as s3site writes it: stable key order, UTF-8, compact, a final newline.
 
-    No indentation: it would make Python's encoder fall back from C to pure
-    Python, several times slower on a large collection.
+    orjson gives the bytes json.dumps(data, ensure_ascii=False, separators=(",", ":"),
+    sort_keys=True) gives, for s3site's data (strings, integers, lists, mappings; no
+    floats), four times as fast: a practice's record was a fifth of its rendering.
     """
-    return (json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n").encode()
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
 
 
 def practice_json(practice: Practice, site: Site) -> bytes:

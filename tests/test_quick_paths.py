@@ -1,4 +1,4 @@
-"""Front matter read the quick way gives what the YAML loader itself gives."""
+"""The quick ways of reading front matter and writing open data give what the slow ways give."""
 
 from __future__ import annotations
 
@@ -82,3 +82,22 @@ def test_any_dumped_data_reads_back_the_same_as_with_the_loader(data, flow):
 def test_the_quick_constructors_are_the_loaders():
     assert all(Loader.yaml_constructors[tag] is make for tag, make in yamlio._SCALARS.items())
     assert "tag:yaml.org,2002:timestamp" in yamlio._SCALARS
+
+
+JSON_DATA = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.text(st.characters(blacklist_categories=("Cs",))),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_DATA)
+def test_open_data_json_is_what_the_standard_library_writes(data):
+    import json
+
+    from s3site.opendata import dumps
+
+    expected = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n"
+    assert dumps(data) == expected.encode()
