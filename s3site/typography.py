@@ -20,20 +20,54 @@ DECADE_RE = re.compile(r"'(?=\d\ds\b)")
 QUOTE_RE = re.compile("[\"']")
 
 
+# Tags after which text starts afresh: a quote there opens.
+BLOCK_TAGS = frozenset(("p", "li", "td", "th", "br", "div", "h1", "h2", "h3", "h4", "h5", "h6", "dd", "dt"))
+# Any tag _tag_name() could read as a verbatim one (and more: this only decides the way).
+MAYBE_VERBATIM_RE = re.compile(r"</*(?:code|pre|kbd|samp|script|style)")
+
+
+def _tag_name(tag: str) -> str:
+    return tag[1:].lstrip("/").split(None, 1)[0].rstrip(">").lower() if len(tag) > 2 else ""
+
+
 def smarten(html: str) -> str:
     """Replace straight quotes, -- and ... in an HTML fragment's text."""
     if not any(c in html for c in "'\"-.&"):
         return html
     parts = TAG_RE.split(html)
+    if MAYBE_VERBATIM_RE.search(html.lower()):
+        return _smarten_around_verbatim(parts)
+    # No verbatim text: only a text opening with a quote needs to know what came before it.
+    for i in range(0, len(parts), 2):
+        part = parts[i]
+        if part:
+            parts[i] = _smarten_text(part, _before(parts, i) if part[0] in "'\"&" else " ")
+    return "".join(parts)
+
+
+def _before(parts: list[str], i: int) -> str:
+    """The character before text parts[i]: the last of the text before it, or a space after a
+    block tag or at the start."""
+    for j in range(i - 1, -1, -1):
+        if j % 2:
+            if _tag_name(parts[j]) in BLOCK_TAGS:
+                return " "
+        elif parts[j]:
+            return parts[j][-1]
+    return " "
+
+
+def _smarten_around_verbatim(parts: list[str]) -> str:
+    """smarten() for a fragment with code, pre, kbd, samp, script or style: their text is left."""
     verbatim_depth = 0
     previous = " "  # the character before the current text, across tags
     for i, part in enumerate(parts):
         if i % 2:  # a tag
-            name = part[1:].lstrip("/").split(None, 1)[0].rstrip(">").lower() if len(part) > 2 else ""
+            name = _tag_name(part)
             if name in VERBATIM:
                 verbatim_depth += -1 if part.startswith("</") else 1
                 verbatim_depth = max(verbatim_depth, 0)
-            elif name in ("p", "li", "td", "th", "br", "div", "h1", "h2", "h3", "h4", "h5", "h6", "dd", "dt"):
+            elif name in BLOCK_TAGS:
                 previous = " "
             continue
         if not part or verbatim_depth:
