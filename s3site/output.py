@@ -33,6 +33,7 @@ STAGING_SUFFIX = ".s3site-staging"  # a fresh folder, when there is no usable sp
 SPARE_SUFFIX = ".s3site-spare"
 RETIRED_SUFFIX = ".s3site-retired"
 WRITES_IN_FLIGHT = 256  # files rendered but not yet written, at most (a few megabytes)
+WRITES_HANDED_AT_ONCE = 16  # files handed to the writing thread together
 
 
 def check_output_folder(output: Path, *, site_root: Path) -> None:
@@ -134,7 +135,8 @@ class StagedOutput:
         self.unchanged = 0
         self.written = 0
         self.changed: list[str] = []  # paths whose bytes differ from the published output
-        self._queue: Queue[tuple[str, bytes | Iterable[bytes]] | None] | None = None
+        self._queue: Queue[list[tuple[str, bytes | Iterable[bytes]]] | None] | None = None
+        self._batch: list[tuple[str, bytes | Iterable[bytes]]] = []
         self._failures: list[BaseException] = []
 
     def _folder_for(self, relative: str) -> None:
@@ -191,24 +193,29 @@ class StagedOutput:
         open() for much of a build. Every write is done when this ends; the
         first error is raised then, or by the next write() after it.
         """
-        queue: Queue[tuple[str, bytes | Iterable[bytes]] | None] = Queue(maxsize=WRITES_IN_FLIGHT)
+        queue: Queue[list[tuple[str, bytes | Iterable[bytes]]] | None] = Queue(
+            maxsize=WRITES_IN_FLIGHT // WRITES_HANDED_AT_ONCE)
         failures = self._failures = []
 
         def write_queued() -> None:
-            while (item := queue.get()) is not None:
-                if not failures:  # after a failure, only empty the queue: the build is over
-                    try:
-                        self._write(*item)
-                    except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
-                        failures.append(exc)
+            while (batch := queue.get()) is not None:
+                for item in batch:
+                    if not failures:  # after a failure, only empty the queue: the build is over
+                        try:
+                            self._write(*item)
+                        except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
+                            failures.append(exc)
 
         writer = threading.Thread(target=write_queued, name="s3site-writer", daemon=True)
         writer.start()
         self._queue = queue
+        self._batch = []
         try:
             yield
         finally:
             self._queue = None
+            if self._batch:
+                queue.put(self._batch)
             queue.put(None)
             writer.join()
         if failures:
@@ -225,7 +232,11 @@ class StagedOutput:
         elif self._failures:
             raise self._failures[0]  # no more rendering for a build that has failed
         else:
-            self._queue.put((relative, data))  # waits while the queue is full
+            # Handed over a few at a time: each hand-over costs the two threads a switch.
+            self._batch.append((relative, data))
+            if len(self._batch) == WRITES_HANDED_AT_ONCE:
+                self._queue.put(self._batch)  # waits while the queue is full
+                self._batch = []
 
     def _count(self, relative: str | None) -> None:
         if relative is None:

@@ -21,7 +21,7 @@ import pytest
 from conftest import REPO, practice_text, write_site
 
 from s3site import builder, cli
-from s3site.output import MARKER, WRITES_IN_FLIGHT, StagedOutput
+from s3site.output import MARKER, WRITES_HANDED_AT_ONCE, WRITES_IN_FLIGHT, StagedOutput
 
 SITE = "title: T\nbase_url: https://example.org/\nsearch: false\n"
 
@@ -361,11 +361,13 @@ def test_a_command_that_ends_leaves_cycles_uncollected_but_the_preview_collects(
 
 def test_files_written_behind_are_all_there_and_counted_when_it_ends(tmp_path):
     staged = StagedOutput(tmp_path / "output")
+    count = WRITES_IN_FLIGHT * 3 + WRITES_HANDED_AT_ONCE // 2
     with staged.writing_behind():
-        for i in range(WRITES_IN_FLIGHT * 3):  # more than may wait at once
+        # More than may wait at once, and not whole batches of WRITES_HANDED_AT_ONCE.
+        for i in range(count):
             staged.write(f"practices/p{i}/index.html", f"page {i}".encode())
-    assert staged.written == WRITES_IN_FLIGHT * 3
-    assert sorted(staged.changed) == sorted(f"practices/p{i}/index.html" for i in range(WRITES_IN_FLIGHT * 3))
+    assert staged.written == count
+    assert sorted(staged.changed) == sorted(f"practices/p{i}/index.html" for i in range(count))
     assert (staged.staging / "practices/p700/index.html").read_text() == "page 700"
 
 
