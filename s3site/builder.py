@@ -290,9 +290,7 @@ def build(
         results = map_chunks(render_chunk, [i for i in to_render if not outputs[i].late], workers=workers,
                              per_worker=RENDER_CHUNKS_PER_WORKER)
         if len(results) > 1:  # done in worker processes: add up what they did
-            staged.written += sum(r[0] for r in results)
-            staged.unchanged += sum(r[1] for r in results)
-            staged.changed = sorted([*staged.changed, *(path for r in results for path in r[2])])
+            staged.count_elsewhere(results)
         # Here, not in a second pool of workers: one started right after the
         # first was seen to hang at fork, in the preview server's first build.
         late = [i for i in to_render if outputs[i].late]
@@ -358,13 +356,13 @@ def _render_late_in_two_processes(late: list[int], outputs: list[Output], render
     def render_each(indices: Sequence[int]) -> list[tuple[int, str, tuple, dict | None]]:
         return [(os.getpid(), outputs[i].path, render_chunk([i]), notes.made(outputs[i].path)) for i in indices]
 
-    for pid, path, (written, unchanged, changed), spans in in_two_processes(render_each, late):
-        if pid != here:  # what this process did is counted and noted already
-            staged.written += written
-            staged.unchanged += unchanged
-            staged.changed = sorted([*staged.changed, *changed])
-            if spans is not None:
-                notes.made_elsewhere(path, spans)
+    # What this process did is counted and noted already.
+    elsewhere = [(path, counts, spans) for pid, path, counts, spans in in_two_processes(render_each, late)
+                 if pid != here]
+    staged.count_elsewhere(counts for _, counts, _ in elsewhere)
+    for path, _, spans in elsewhere:
+        if spans is not None:
+            notes.made_elsewhere(path, spans)
 
 
 def _output_keys(fingerprints: Fingerprinter, outputs: list[Output], workers: int) -> list[str]:

@@ -238,6 +238,14 @@ class StagedOutput:
                 self._queue.put(self._batch)  # waits while the queue is full
                 self._batch = []
 
+    def count_elsewhere(self, done: Iterable[tuple[int, int, list[str]]]) -> None:
+        """Add what other processes wrote into this staging folder: (written, unchanged,
+        changed paths) each."""
+        done = list(done)
+        self.written += sum(written for written, _, _ in done)
+        self.unchanged += sum(unchanged for _, unchanged, _ in done)
+        self.changed = sorted([*self.changed, *(path for _, _, changed in done for path in changed)])
+
     def _count(self, relative: str | None) -> None:
         if relative is None:
             self.unchanged += 1

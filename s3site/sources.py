@@ -309,8 +309,11 @@ def resolve_all(
     parse result even being loaded: the cache keeps it under its file's parse
     key and `context`, a digest of everything the resolver reads.
     """
+    def resolved_key(parse_key: str) -> str:
+        return digest("resolved", parse_key, context)
+
     parse_keys = {source: parse_key(salt, source, scan) for source in _known(scan.practices, scan)}
-    keys = {source: digest("resolved", key, context) for source, key in parse_keys.items()}
+    keys = {source: resolved_key(key) for source, key in parse_keys.items()}
     registry, theme_by_id = resolver.registry, resolver.theme_by_id
 
     def dereference(reference: tuple[str, str]) -> object:
@@ -355,7 +358,7 @@ def resolve_all(
         for source, content, key, parse_entry, resolved_entry in chunk:
             if scan.files[source] is None:
                 scan.files[source] = content
-                keys[source] = digest("resolved", key, context)
+                keys[source] = resolved_key(key)
             store(key, parse_entry)
             entry = decode(resolved_entry, dereference) if resolved_entry else None
             if isinstance(entry, Resolved):
