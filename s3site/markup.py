@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import import_module
+from typing import Any
 
 import markdown
 import nh3
@@ -120,7 +121,19 @@ def _markdown_it() -> Callable[[str], str]:
         .use(deflist_plugin)
         .use(anchors_plugin, max_level=6, slug_func=lambda text: slugify(text, "-"))
     )
+    parser.core.ruler.at("normalize", _normalize_line_ends)
     return parser.render
+
+
+def _normalize_line_ends(state: Any) -> None:
+    """markdown-it's first rule (line ends to "\\n", NUL to U+FFFD) without its expressions:
+    its own replaces every "\\n" of a text with itself, a twentieth of the time a practice takes."""
+    text = state.src
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\0" in text:
+        text = text.replace("\0", "\ufffd")
+    state.src = text
 
 
 def to_html(text: str, *, trust_html: bool = False, engine: str = "python-markdown") -> str:

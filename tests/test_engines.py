@@ -6,9 +6,11 @@ import re
 
 import pytest
 from conftest import REPO
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from s3site.content import parse_practice
-from s3site.markup import plain_text
+from s3site.markup import _markdown_it, plain_text
 
 EXAMPLES = sorted((REPO / "content/practices").glob("*"))
 
@@ -40,3 +42,35 @@ def test_examples_cover_tables_lists_and_sections():
     assert "|---" in text or "| ---" in text or "|:--" in text or "---|" in text
     assert "\n- " in text or "\n* " in text
     assert "## Lessons learned" in text
+
+
+def stock_markdown_it():
+    """markdown-it as s3site configures it, with the library's own first rule."""
+    from markdown.extensions.toc import slugify
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.anchors import anchors_plugin
+    from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
+    from mdit_py_plugins.deflist import deflist_plugin
+    from mdit_py_plugins.footnote import footnote_plugin
+
+    return (
+        MarkdownIt("commonmark", {"html": True}).enable("table").use(footnote_plugin).use(attrs_plugin)
+        .use(attrs_block_plugin).use(deflist_plugin)
+        .use(anchors_plugin, max_level=6, slug_func=lambda text: slugify(text, "-"))
+    )
+
+
+STOCK_MARKDOWN_IT = stock_markdown_it()
+LINE_END_PIECES = st.sampled_from(
+    ["a", "word", " ", "\n", "\r", "\r\n", "\n\r", "\0", "\r\r\n", "# H", "- item", "> q", "```", "    ",
+     "| a | b |", "|---|---|", "[^1]", "[^1]: note", "*x*", "\t", "Title\r\n===", "\ufffd"])
+
+
+@given(st.lists(LINE_END_PIECES, max_size=30).map("".join))
+@settings(max_examples=500, deadline=None)
+def test_markdown_it_gives_its_own_html_for_any_line_ends_and_nul(text):
+    assert _markdown_it()(text) == STOCK_MARKDOWN_IT.render(text)
+
+
+def test_markdown_it_line_ends_become_newlines():
+    assert _markdown_it()("a\r\nb\rc\0") == "<p>a\nb\nc\ufffd</p>\n"

@@ -43,6 +43,9 @@ PIECES = st.sampled_from([
     "{: .cls }", "x{: #id }", "HTML", "Title\n=====\n", "Title\n---\n", "\n***\n", "* * *",
     "_ _ _", "-  -  -", "\n\n    code\n", ">", ": ", "]:", "*[", "~~~\n", "```python\n", "~~~ {.x}\n",
     "[TOC]", "\n\n[TOC]\n\n", "<div>\n", "</div>\n", "&", "&copy",
+    # Whitespace that Python-Markdown tidies first: tabs, carriage returns, spaces on a
+    # blank line, and the two characters it keeps for itself.
+    "\t", "\r", "\r\n", " \n", "\n \n", "\n   \n \n", "\x02", "\x03",
 ])
 
 
@@ -163,6 +166,26 @@ def test_the_table_of_contents_is_made_only_for_a_text_with_its_marker():
     assert html == convert(STOCK, with_marker)
     assert '<div class="toc">' in html and '<a href="#two">Two</a>' in html
     assert converter.toc == STOCK.toc
+
+
+def test_blank_lines_spaces_are_looked_for_only_in_a_text_that_has_them(monkeypatch):
+    converter = _python_markdown()
+    processor = converter.preprocessors["normalize_whitespace"]
+    assert isinstance(processor, prefilter.QuickNormalizeWhitespace)
+    searched: list[str] = []
+    expression = prefilter.BLANK_LINE_SPACES_RE
+
+    class Counting:
+        def sub(self, replacement, text):
+            searched.append(text)
+            return expression.sub(replacement, text)
+
+    monkeypatch.setattr(prefilter, "BLANK_LINE_SPACES_RE", Counting())
+    assert convert(converter, "One\n\nTwo") == "<p>One</p>\n<p>Two</p>"
+    assert searched == []
+    text = "One\n  \n\tTwo\r\n \nThree"
+    assert convert(converter, text) == convert(STOCK, text)
+    assert len(searched) == 1
 
 
 def test_a_preprocessor_whose_expression_is_not_the_known_one_is_always_run(monkeypatch):
