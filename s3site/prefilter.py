@@ -15,9 +15,10 @@ is always tried, as before. So the HTML is the same by construction, and
 tests compare it with Python-Markdown's own on generated and real texts.
 
 Two preprocessors are skipped the same way (one for fenced code, one for raw
-HTML), whitespace is tidied without an expression that cannot match, and
-the table of contents is not made for a text without its marker: s3site uses
-the ids it gives headings, never the table itself.
+HTML), and two treeprocessors (attribute lists need "{", unescaping needs a
+backslash escape). Whitespace is tidied without an expression that cannot
+match, and the table of contents is not made for a text without its marker:
+s3site uses the ids it gives headings, never the table itself.
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from typing import Any
 
 from markdown import Markdown, util
 from markdown.blockparser import BlockParser
+from markdown.extensions.attr_list import AttrListTreeprocessor
 from markdown.extensions.toc import TocTreeprocessor
 from markdown.preprocessors import HtmlBlockPreprocessor, NormalizeWhitespace, Preprocessor
-from markdown.treeprocessors import InlineProcessor
+from markdown.treeprocessors import InlineProcessor, Treeprocessor, UnescapeTreeprocessor
 
 # Each pattern's regular expression, as Python-Markdown 3.5 to 3.11 has it, and strings of
 # which every match holds at least one.
@@ -179,6 +181,29 @@ class SkippingPreprocessor(Preprocessor):
         return lines
 
 
+class _SkippingTreeprocessor(Treeprocessor):
+    """A treeprocessor run only for a text holding one of `needs`, which every change it
+    makes needs: the tree's texts come from the text (or from the stash, never read).
+    Mixed into the processor's own class, as other code reads its attributes."""
+
+    needs: tuple[str, ...] = ()
+
+    def run(self, root: etree.Element) -> etree.Element | None:
+        text = "\n".join(self.md.lines)
+        for string in self.needs:
+            if string in text:
+                return super().run(root)
+        return None
+
+
+class SkippingAttrListTreeprocessor(_SkippingTreeprocessor, AttrListTreeprocessor):
+    needs = ("{",)  # every attribute list is in braces
+
+
+class SkippingUnescapeTreeprocessor(_SkippingTreeprocessor, UnescapeTreeprocessor):
+    needs = ("\\",)  # what it unescapes are the placeholders of backslash escapes
+
+
 # Spaces alone on a line, as NormalizeWhitespace finds them: its expression looks
 # behind at every position of the text, a tenth of the conversion of a practice.
 BLANK_LINE_SPACES_RE = re.compile(r"(?<=\n) +\n")
@@ -227,6 +252,14 @@ class ListlessTocTreeprocessor(TocTreeprocessor):
         return etree.Element("div")
 
 
+# Treeprocessors given a faster class of their own, when theirs is exactly the one known.
+QUICKER_CLASSES: dict[type, type] = {
+    AttrListTreeprocessor: SkippingAttrListTreeprocessor,
+    UnescapeTreeprocessor: SkippingUnescapeTreeprocessor,
+    TocTreeprocessor: ListlessTocTreeprocessor,
+}
+
+
 def install(converter: Markdown) -> None:
     """Make a converter skip, as above, what cannot change a text's HTML."""
     priority = next(item.priority for item in converter.treeprocessors._priority if item.name == "inline")
@@ -243,5 +276,7 @@ def install(converter: Markdown) -> None:
                 processor.__class__ = QuickNormalizeWhitespace
             continue
         converter.preprocessors.register(SkippingPreprocessor(processor, strings), item.name, item.priority)
-    if type(toc := converter.treeprocessors["toc"]) is TocTreeprocessor:
-        toc.__class__ = ListlessTocTreeprocessor
+    for processor in converter.treeprocessors:
+        quicker = QUICKER_CLASSES.get(type(processor))
+        if quicker is not None:  # the same processor, only faster
+            processor.__class__ = quicker

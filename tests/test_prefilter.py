@@ -9,6 +9,8 @@ import pytest
 from conftest import REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markdown.extensions.attr_list import AttrListTreeprocessor
+from markdown.treeprocessors import UnescapeTreeprocessor
 
 from s3site import prefilter
 from s3site.markup import MARKDOWN_EXTENSIONS, _python_markdown, split_front_matter
@@ -40,7 +42,7 @@ PIECES = st.sampled_from([
     "[a]: http://x.example/\n", "[a][]", "[b][a]", "*[HTML]: Hyper Text\n", "<span>x</span>",
     "<!-- c -->", "<?php ?>", "<![CDATA[x]]>", "`code`", "\\*", "\\`", "# ", "## H\n", "- ",
     "1. ", "> ", "    ", "```\n", "Term\n: Definition\n", "| a | b |\n|---|---|\n| c | d |\n",
-    "{: .cls }", "x{: #id }", "HTML", "Title\n=====\n", "Title\n---\n", "\n***\n", "* * *",
+    "{: .cls }", "x{: #id }", "{.cls}", " {#id}", "\\#", "\\\\", "HTML", "Title\n=====\n", "Title\n---\n", "\n***\n", "* * *",
     "_ _ _", "-  -  -", "\n\n    code\n", ">", ": ", "]:", "*[", "~~~\n", "```python\n", "~~~ {.x}\n",
     "[TOC]", "\n\n[TOC]\n\n", "<div>\n", "</div>\n", "&", "&copy",
     # Whitespace that Python-Markdown tidies first: tabs, carriage returns, spaces on a
@@ -186,6 +188,25 @@ def test_blank_lines_spaces_are_looked_for_only_in_a_text_that_has_them(monkeypa
     text = "One\n  \n\tTwo\r\n \nThree"
     assert convert(converter, text) == convert(STOCK, text)
     assert len(searched) == 1
+
+
+@pytest.mark.parametrize(("name", "stock_class", "needing", "without"), [
+    ("attr_list", AttrListTreeprocessor, "## Heading {.cls}\n\nText {#p}", "## Heading .cls\n\nText #p"),
+    ("unescape", UnescapeTreeprocessor, "A \\*star\\* and \\\\ `\\`", "A *star* and `code`"),
+])
+def test_attribute_lists_and_unescaping_run_only_for_a_text_that_can_need_them(monkeypatch, name, stock_class,
+                                                                              needing, without):
+    expected = {text: convert(STOCK, text) for text in (needing, without)}
+    assert expected[needing] != expected[without].replace("#p", "").replace(".cls", "")
+    converter = _python_markdown()
+    assert isinstance(converter.treeprocessors[name], prefilter._SkippingTreeprocessor)
+    ran: list[str] = []
+    stock_run = stock_class.run
+    monkeypatch.setattr(stock_class, "run", lambda self, root: ran.append(name) or stock_run(self, root))
+    assert convert(converter, without) == expected[without]
+    assert ran == []
+    assert convert(converter, needing) == expected[needing]
+    assert ran == [name]
 
 
 def test_a_preprocessor_whose_expression_is_not_the_known_one_is_always_run(monkeypatch):
