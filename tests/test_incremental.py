@@ -395,9 +395,13 @@ def test_an_entry_naming_a_region_that_is_gone_is_not_trusted():
     from s3site.regions import load_registry
     from s3site.sources import _REFERENCES
 
-    finland = load_registry().exactly("FI")
+    registry = load_registry()
+    finland = registry.exactly("FI")
     entry = encode(("kept", finland), _REFERENCES)
-    assert decode(entry, lambda reference: load_registry().exactly(reference[1])) == ("kept", finland)
+    assert finland.name.encode() not in entry  # stored by its code alone
+    assert finland.name.encode() in encode(("kept", finland))
+    kept, region = decode(entry, lambda reference: registry.exactly(reference[1]))
+    assert kept == "kept" and region is finland
     assert decode(entry, lambda reference: {}[reference[1]]) is None  # a registry without it
     assert decode(entry) is None  # asked for without a way to find regions
 
