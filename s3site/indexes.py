@@ -169,11 +169,12 @@ def _related_indices(practices: tuple[Practice, ...], count: int, workers: int =
     same region, then the same country and theme, then the same theme, a
     bounded number from each, and are scored by what they share.
     """
-    # Themes as bits, so that counting shared themes is one AND and a popcount;
-    # places as chains (country first), so that shared places are a common prefix.
+    # Themes as bits, so that counting shared themes is one AND and a popcount. Places
+    # as sets of codes: a chain is its last region's ancestors, so the codes two chains
+    # share are a common prefix (country first), and counting them is one intersection.
     bit = {theme: 1 << i for i, theme in enumerate(sorted({t for p in practices for t in p.themes}))}
     themes = [sum(bit[t] for t in set(p.themes)) for p in practices]
-    chains = [tuple(r.code for r in p.location_chain) for p in practices]
+    places = [frozenset(r.code for r in p.location_chain) for p in practices]
     order = [(p.title.casefold(), p.slug) for p in practices]
     by_region: dict[str, list[int]] = defaultdict(list)
     by_country_theme: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -199,16 +200,9 @@ def _related_indices(practices: tuple[Practice, ...], count: int, workers: int =
             candidates.update(by_country_theme[(chain[0].code, theme)][:window])
             candidates.update(by_theme[theme][:window])
         candidates.discard(i)
-        own_themes, own_chain = themes[i], chains[i]
-        scored = []
-        for j in candidates:
-            other_chain = chains[j]
-            places = 0
-            while places < len(own_chain) and places < len(other_chain) and own_chain[places] == other_chain[places]:
-                places += 1
-            shared = 2 * (own_themes & themes[j]).bit_count() + places
-            if shared:
-                scored.append((-shared, order[j], j))
+        own_themes, own_places = themes[i], places[i]
+        scored = [(-shared, order[j], j) for j in candidates
+                  if (shared := 2 * (own_themes & themes[j]).bit_count() + len(own_places & places[j]))]
         return [j for *_, j in heapq.nsmallest(count, scored)]
 
     everyone = range(len(practices))

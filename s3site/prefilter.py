@@ -31,6 +31,12 @@ from markdown import Markdown, util
 from markdown.blockparser import BlockParser
 from markdown.extensions.attr_list import AttrListTreeprocessor
 from markdown.extensions.toc import TocTreeprocessor
+from markdown.inlinepatterns import (
+    ImageReferenceInlineProcessor,
+    ReferenceInlineProcessor,
+    ShortImageReferenceInlineProcessor,
+    ShortReferenceInlineProcessor,
+)
 from markdown.preprocessors import HtmlBlockPreprocessor, NormalizeWhitespace, Preprocessor
 from markdown.treeprocessors import InlineProcessor, Treeprocessor, UnescapeTreeprocessor
 
@@ -71,21 +77,45 @@ def _trigger(strings: tuple[str, ...]) -> Trigger:
     return strings[0] if len(strings) == 1 else re.compile("|".join(map(re.escape, strings)))
 
 
+class _Nowhere:
+    """A trigger no text holds."""
+
+    @staticmethod
+    def search(text: str) -> None:
+        return None
+
+
+# Patterns that only ever link to a reference defined in the document ("[text][id]",
+# "[id]"): in a document that defines none, they change nothing, whatever they match.
+REFERENCE_PATTERNS = (ReferenceInlineProcessor, ShortReferenceInlineProcessor, ImageReferenceInlineProcessor,
+                      ShortImageReferenceInlineProcessor)
+
+
 class PrefilteredInlineProcessor(InlineProcessor):
     """InlineProcessor, skipping a pattern for a text that holds none of its triggers."""
 
     _patterns: list | None = None  # the patterns, in the order they are tried
-    _needs: list[Trigger | None]  # and what each needs (None: always tried)
+    _needs: list[Trigger | _Nowhere | None]  # and what each needs (None: always tried)
+    _needs_with_references: list[Trigger | None]
+    _needs_without_references: list[Trigger | _Nowhere | None]
 
     def _prepare(self) -> None:
         self._patterns = list(self.inlinePatterns)
-        self._needs = []
+        self._needs_with_references, self._needs_without_references = [], []
         for item in self.inlinePatterns._priority:
             pattern = self.inlinePatterns[item.name]
             expected = TRIGGERS.get(item.name)
             compiled = getattr(pattern, "compiled_re", None)
             same = expected is not None and compiled is not None and compiled.pattern == expected[0]
-            self._needs.append(_trigger(expected[1]) if same else None)
+            need = _trigger(expected[1]) if same else None
+            self._needs_with_references.append(need)
+            self._needs_without_references.append(_Nowhere if type(pattern) in REFERENCE_PATTERNS else need)
+
+    def run(self, tree: etree.Element, ancestors: list[str] | None = None) -> etree.Element:
+        if self._patterns is None or len(self._patterns) != len(self.inlinePatterns):
+            self._prepare()
+        self._needs = self._needs_with_references if self.md.references else self._needs_without_references
+        return super().run(tree, ancestors)
 
     # The name Python-Markdown's own methods call (its private __handleInline), so
     # that they reach this one, nested texts included; the loop is the same but for
@@ -93,8 +123,9 @@ class PrefilteredInlineProcessor(InlineProcessor):
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803
         if isinstance(data, util.AtomicString):
             return data
-        if self._patterns is None or len(self._patterns) != len(self.inlinePatterns):
+        if self._patterns is None or len(self._patterns) != len(self.inlinePatterns):  # not from run()
             self._prepare()
+            self._needs = self._needs_with_references
         patterns, needs = self._patterns, self._needs
         apply = self._InlineProcessor__applyPattern
         start = 0

@@ -480,6 +480,22 @@ def test_rendering_is_split_into_many_chunks_a_worker(make_site, monkeypatch):
     assert asked == [builder.RENDER_CHUNKS_PER_WORKER] and builder.RENDER_CHUNKS_PER_WORKER >= 8
 
 
+def test_related_practices_come_by_shared_places_then_themes_then_title(make_site):
+    from s3site.builder import load
+
+    practices = {
+        "alpha.md": practice_text(title="Alpha", location="{country: FI, region: FI1B}"),
+        "zeta.md": practice_text(title="Zeta", location="{country: FI, region: FI1B}"),  # same region
+        "yotta.md": practice_text(title="Yotta", location="{country: FI, region: FI19}"),  # same country
+        "beta.md": practice_text(title="Beta", location="{country: ES, region: ES51}"),  # theme only
+        "gamma.md": practice_text(title="Gamma", location="{country: ES, region: ES51}", themes="[energy]"),
+    }
+    site = load(make_site(practices, site=SITE + "related: 3\n")).site
+    related = {p.title: [r.title for r in p.related] for p in site.practices}
+    assert related["Alpha"] == ["Zeta", "Yotta", "Beta"]  # Gamma shares nothing with Alpha
+    assert related["Gamma"] == ["Beta"]
+
+
 def test_related_practices_found_in_two_processes_are_those_found_in_one(make_site, monkeypatch):
     from s3site import indexes
     from s3site.builder import load

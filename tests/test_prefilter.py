@@ -94,6 +94,20 @@ def test_a_plain_text_is_tried_by_no_pattern(monkeypatch):
     assert "BacktickInlineProcessor" not in tried
 
 
+def test_references_are_looked_for_only_in_a_text_that_defines_some(monkeypatch):
+    converter = python_markdown()
+    converter.treeprocessors.register(PrefilteredInlineProcessor(converter), "inline", 20)
+    tried = count_tries(converter, monkeypatch)
+    undefined = "A [link](http://example.org/), [text][a] and [a]."
+    assert convert(converter, undefined) == convert(STOCK, undefined)
+    assert "LinkInlineProcessor" in tried
+    assert not any("Reference" in name for name in tried)
+    defined = undefined + "\n\n[a]: http://example.org/a"
+    html = convert(converter, defined)
+    assert html == convert(STOCK, defined) and '<a href="http://example.org/a">text</a>' in html
+    assert {"ReferenceInlineProcessor", "ShortReferenceInlineProcessor"} <= set(tried)
+
+
 def test_a_pattern_whose_expression_is_not_the_known_one_is_always_tried(monkeypatch):
     monkeypatch.setitem(prefilter.TRIGGERS, "entity", (r"&\w+;", ("&",)))
     converter = python_markdown()

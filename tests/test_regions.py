@@ -328,3 +328,21 @@ def test_empty_extras(registry: RegionRegistry) -> None:
     for text in ("", "# nothing yet\n", "regions:\nnames:\n"):
         extended, problems = registry.with_extras(text, "r.yaml")
         assert problems == [] and len(extended) == len(registry)
+
+
+def test_the_codes_two_chains_share_are_their_common_prefix(registry: RegionRegistry) -> None:
+    """What related practices count as shared places (indexes.py) relies on this."""
+    by_country: dict[str, list[str]] = {}
+    for region in registry:
+        by_country.setdefault(region.country, []).append(region.code)
+    checked = 0
+    for codes in by_country.values():
+        chains = [registry.chain(code) for code in codes]
+        for a in chains[::3]:
+            for b in chains:
+                prefix = 0
+                while prefix < min(len(a), len(b)) and a[prefix] == b[prefix]:
+                    prefix += 1
+                assert len({r.code for r in a} & {r.code for r in b}) == prefix, (a[-1].code, b[-1].code)
+                checked += 1
+    assert checked > 100_000
