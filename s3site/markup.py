@@ -102,8 +102,27 @@ def _python_markdown() -> markdown.Markdown:
     return converter
 
 
+# What footnotes ("[^1]", "^[note]") and attribute lists ("{.class}") are written with. A
+# text holding none renders the same without their plugins, whose rules otherwise look
+# at every line and token (a fifteenth of markdown-it's time for a practice).
+MARKDOWN_IT_EXTRAS_NEED = ("{", "[^", "^[")
+
+
 @cache
 def _markdown_it() -> Callable[[str], str]:
+    full = _markdown_it_parser(with_extras=True).render
+    lean = _markdown_it_parser(with_extras=False).render
+
+    def render(text: str) -> str:
+        for needed in MARKDOWN_IT_EXTRAS_NEED:
+            if needed in text:
+                return full(text)
+        return lean(text)
+
+    return render
+
+
+def _markdown_it_parser(*, with_extras: bool) -> Any:
     # Imported here: sites on the default engine never pay for loading it.
     from markdown.extensions.toc import slugify
     from markdown_it import MarkdownIt
@@ -112,17 +131,12 @@ def _markdown_it() -> Callable[[str], str]:
     from mdit_py_plugins.deflist import deflist_plugin
     from mdit_py_plugins.footnote import footnote_plugin
 
-    parser = (
-        MarkdownIt("commonmark", {"html": True})
-        .enable("table")
-        .use(footnote_plugin)
-        .use(attrs_plugin)
-        .use(attrs_block_plugin)
-        .use(deflist_plugin)
-        .use(anchors_plugin, max_level=6, slug_func=lambda text: slugify(text, "-"))
-    )
+    parser = MarkdownIt("commonmark", {"html": True}).enable("table")
+    if with_extras:
+        parser.use(footnote_plugin).use(attrs_plugin).use(attrs_block_plugin)
+    parser.use(deflist_plugin).use(anchors_plugin, max_level=6, slug_func=lambda text: slugify(text, "-"))
     parser.core.ruler.at("normalize", _normalize_line_ends)
-    return parser.render
+    return parser
 
 
 def _normalize_line_ends(state: Any) -> None:

@@ -63,14 +63,39 @@ def stock_markdown_it():
 STOCK_MARKDOWN_IT = stock_markdown_it()
 LINE_END_PIECES = st.sampled_from(
     ["a", "word", " ", "\n", "\r", "\r\n", "\n\r", "\0", "\r\r\n", "# H", "- item", "> q", "```", "    ",
-     "| a | b |", "|---|---|", "[^1]", "[^1]: note", "*x*", "\t", "Title\r\n===", "\ufffd"])
+     "| a | b |", "|---|---|", "[^1]", "[^1]: note", "*x*", "\t", "Title\r\n===", "\ufffd",
+     # What the footnote and attribute plugins look for, whole and in pieces.
+     "^[inline note]", "^", "[", "]", "{", "}", "{.cls}", "{#id}", "{: .x}", "[a](http://x.example/)",
+     "![i](i.png)", "\n{.block}\n", "Term\n: definition", ": ", "`{code}`"])
 
 
 @given(st.lists(LINE_END_PIECES, max_size=30).map("".join))
 @settings(max_examples=500, deadline=None)
-def test_markdown_it_gives_its_own_html_for_any_line_ends_and_nul(text):
+def test_markdown_it_gives_its_own_html_for_any_text(text):
     assert _markdown_it()(text) == STOCK_MARKDOWN_IT.render(text)
 
 
 def test_markdown_it_line_ends_become_newlines():
     assert _markdown_it()("a\r\nb\rc\0") == "<p>a\nb\nc\ufffd</p>\n"
+
+
+def test_markdown_it_runs_its_footnote_and_attribute_plugins_only_for_texts_that_use_them(monkeypatch):
+    from s3site import markup
+
+    rendered: dict[bool, list[str]] = {True: [], False: []}
+    real = markup._markdown_it_parser
+
+    def spy(*, with_extras):
+        parser = real(with_extras=with_extras)
+        render = parser.render
+        parser.render = lambda text: rendered[with_extras].append(text) or render(text)
+        return parser
+
+    monkeypatch.setattr(markup, "_markdown_it_parser", spy)
+    render = markup._markdown_it.__wrapped__()  # a new one, not the cached
+    assert render("Plain *text*, a [link](http://x.example/).") == (
+        '<p>Plain <em>text</em>, a <a href="http://x.example/">link</a>.</p>\n')
+    assert 'class="footnote-ref"' in render("A note[^1].\n\n[^1]: The note.")
+    assert render("{.kept}\nA [link](http://x.example/){.x}") == (
+        '<p class="kept">A <a href="http://x.example/" class="x">link</a></p>\n')
+    assert len(rendered[False]) == 1 and len(rendered[True]) == 2
