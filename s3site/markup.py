@@ -141,7 +141,7 @@ def _markdown_it_parser(*, with_extras: bool) -> Any:
 
 def _normalize_line_ends(state: Any) -> None:
     """markdown-it's first rule (line ends to "\\n", NUL to U+FFFD) without its expressions:
-    its own replaces every "\\n" of a text with itself, a twentieth of the time a practice takes."""
+    its own replaces every "\\n" of a text with itself, 4 % of the time a practice takes."""
     text = state.src
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
