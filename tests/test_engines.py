@@ -61,7 +61,7 @@ def stock_markdown_it():
 
 
 STOCK_MARKDOWN_IT = stock_markdown_it()
-LINE_END_PIECES = st.sampled_from(
+MARKDOWN_IT_PIECES = st.sampled_from(
     ["a", "word", " ", "\n", "\r", "\r\n", "\n\r", "\0", "\r\r\n", "# H", "- item", "> q", "```", "    ",
      "| a | b |", "|---|---|", "[^1]", "[^1]: note", "*x*", "\t", "Title\r\n===", "\ufffd",
      # What the footnote and attribute plugins look for, whole and in pieces.
@@ -69,7 +69,7 @@ LINE_END_PIECES = st.sampled_from(
      "![i](i.png)", "\n{.block}\n", "Term\n: definition", ": ", "`{code}`"])
 
 
-@given(st.lists(LINE_END_PIECES, max_size=30).map("".join))
+@given(st.lists(MARKDOWN_IT_PIECES, max_size=30).map("".join))
 @settings(max_examples=500, deadline=None)
 def test_markdown_it_gives_its_own_html_for_any_text(text):
     assert _markdown_it()(text) == STOCK_MARKDOWN_IT.render(text)
