@@ -114,10 +114,7 @@ def _markdown_it() -> Callable[[str], str]:
     lean = _markdown_it_parser(with_extras=False).render
 
     def render(text: str) -> str:
-        for needed in MARKDOWN_IT_EXTRAS_NEED:
-            if needed in text:
-                return full(text)
-        return lean(text)
+        return (full if any(needed in text for needed in MARKDOWN_IT_EXTRAS_NEED) else lean)(text)
 
     return render
 

@@ -123,9 +123,6 @@ class PrefilteredInlineProcessor(InlineProcessor):
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803
         if isinstance(data, util.AtomicString):
             return data
-        if self._patterns is None or len(self._patterns) != len(self.inlinePatterns):  # not from run()
-            self._prepare()
-            self._needs = self._needs_with_references
         patterns, needs = self._patterns, self._needs
         apply = self._InlineProcessor__applyPattern
         start = 0
@@ -206,10 +203,7 @@ class SkippingPreprocessor(Preprocessor):
 
     def run(self, lines: list[str]) -> list[str]:
         text = "\n".join(lines)
-        for string in self.strings:
-            if string in text:
-                return self.inner.run(lines)
-        return lines
+        return self.inner.run(lines) if any(string in text for string in self.strings) else lines
 
 
 class _SkippingTreeprocessor(Treeprocessor):
@@ -221,10 +215,7 @@ class _SkippingTreeprocessor(Treeprocessor):
 
     def run(self, root: etree.Element) -> etree.Element | None:
         text = "\n".join(self.md.lines)
-        for string in self.needs:
-            if string in text:
-                return super().run(root)
-        return None
+        return super().run(root) if any(string in text for string in self.needs) else None
 
 
 class SkippingAttrListTreeprocessor(_SkippingTreeprocessor, AttrListTreeprocessor):
