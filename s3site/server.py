@@ -76,6 +76,7 @@ QUIET = 0.1  # a burst of changes is over when nothing changed for this long
 QUIET_HEARD = 0.05  # the same, for changes the system tells of: they come all at once
 MAX_WAIT = 2.0  # but build anyway after this long, for a file rewritten without pause
 LOOK_WHILE_TOLD = 2.0  # seconds between whole looks while the system tells of changes
+WATCHES_SET_UP = 1.0  # seconds the system may take to start telling, looked at as if it did not
 WAIT_TIMEOUT = 20.0  # a reload request is answered after this long even if nothing changed
 HISTORY = 200  # generations whose changed pages are remembered; an older page just reloads
 # Files no page loads: a change to one reloads no page. A change to any other
@@ -224,6 +225,7 @@ class Notifier:
         self.folders = [root / folder for folder in folders if (root / folder).is_dir()]
         self.stop = stop
         self.listening = False
+        self.started = 0.0
         self.told = threading.Event()
         self._heard: set[str] = set()
         self._lock = threading.Lock()
@@ -231,6 +233,7 @@ class Notifier:
     def start(self) -> None:
         if self.folders:
             self.listening = True
+            self.started = time.monotonic()
             threading.Thread(target=self._listen, name="s3site-notifier", daemon=True).start()
 
     def _wanted(self, change: object, path: str) -> bool:
@@ -252,6 +255,11 @@ class Notifier:
         finally:
             self.listening = False
             self.told.set()
+
+    def trusted(self) -> bool:
+        """Whether a change now would be told of: listening, and long enough for the
+        system's watches to be set up (a save just after the start would be missed)."""
+        return self.listening and time.monotonic() - self.started >= WATCHES_SET_UP
 
     def take(self) -> set[str]:
         """The paths (relative to the site root) told of since the last call."""
@@ -727,7 +735,7 @@ class Preview:
                 changed = self.watcher.changed_among(self.notifier.take())
                 if not changed and time.monotonic() >= next_look:
                     changed = self.watcher.changes()
-                    interval = LOOK_WHILE_TOLD if self.notifier.listening else 0.0
+                    interval = LOOK_WHILE_TOLD if self.notifier.trusted() else 0.0
                     next_look = time.monotonic() + max(interval, self.watcher.interval)
                     if changed:
                         changed |= self.settle(changed, stop)

@@ -27,6 +27,7 @@ from s3site.links import page_links
 from s3site.quick import render_edited
 from s3site.server import (
     HISTORY,
+    WATCHES_SET_UP,
     Preview,
     PreviewServer,
     State,
@@ -754,14 +755,41 @@ def test_a_save_is_told_by_the_system_without_waiting_for_a_whole_look(make_site
     stop, loop, builds = _watch_loop(preview)
     try:
         deadline = time.monotonic() + 5
-        while not (preview.notifier and preview.notifier.listening) and time.monotonic() < deadline:
+        # Until then whole looks still come often, in case the system's watches are not set up.
+        while not (preview.notifier and preview.notifier.trusted()) and time.monotonic() < deadline:
             time.sleep(0.01)
-        time.sleep(0.5)  # the system's watches are set up
         edit_title(root, "Told")
         while not builds and time.monotonic() < deadline + 5:
             time.sleep(0.01)
         assert builds == [["content/practices/lapland.md"]]
         assert preview.notifier is not None and preview.notifier.listening
+    finally:
+        stop.set()
+        loop.join(5)
+    assert not loop.is_alive()
+
+
+def test_a_save_made_before_the_systems_watches_are_set_up_is_found_by_a_look(make_site, monkeypatch):
+    def watches_that_tell_nothing(*args, stop_event, **kwargs):
+        stop_event.wait()  # as if set up after the save: it is never told of
+        return iter(())
+
+    monkeypatch.setattr("watchfiles.watch", watches_that_tell_nothing)
+    root = make_site()
+    preview = Preview(root, root / "unused", "http://127.0.0.1:1", drafts=True, strict=False,
+                      state=State())
+    stop, loop, builds = _watch_loop(preview)
+    try:
+        deadline = time.monotonic() + 5
+        while not (preview.notifier and preview.notifier.listening) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)  # past the first whole look
+        edit_title(root, "Saved early")
+        saved = time.monotonic()
+        while not builds and time.monotonic() < saved + 5:
+            time.sleep(0.01)
+        assert builds == [["content/practices/lapland.md"]]
+        assert time.monotonic() - saved < WATCHES_SET_UP  # not left to the next slow look
     finally:
         stop.set()
         loop.join(5)
