@@ -708,9 +708,17 @@ class Preview:
         except Exception:  # the build that follows reports it, as it does everything
             log.debug("could not make the edited pages alone", exc_info=True)
             return
-        if made:
-            pages = changed_pages(made, base_path)
-            self.state.publish(pages, build=False, quick=made)
+        if not made:
+            return
+        # A save made while the last build read the files may be on the page already:
+        # reloading it to show the same bytes again would only make it blink.
+        with self.state.changed:
+            served = dict(self.state.quick)
+        news = [relative for relative, data in made.items()
+                if data != (served[relative] if relative in served
+                            else _file_bytes(self.output / relative))]
+        if news:
+            self.state.publish(changed_pages(news, base_path), build=False, quick=made)
 
     def failed(self, diagnostics: Sequence[Diagnostic], when: str, what: str) -> None:
         errors = [d for d in diagnostics if d.severity == "error"]

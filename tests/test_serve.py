@@ -736,6 +736,29 @@ def test_the_edited_page_is_served_before_the_build_and_unchanged_pages_stay(mak
         server.server_close()
 
 
+def test_a_save_the_last_build_already_showed_reloads_no_page(make_site, tmp_path):
+    root = make_site()
+    state = State()
+    preview = Preview(root, tmp_path / "preview", "http://127.0.0.1:1", drafts=True, strict=False,
+                      state=state)
+    preview.rebuild()
+    edit_title(root, "First save")
+    preview.show_edits(["content/practices/lapland.md"])
+    edit_title(root, "Second save")  # saved while the build runs, which reads it
+    preview.rebuild(["content/practices/lapland.md"])
+    assert "Second save" in (tmp_path / "preview/practices/lapland/index.html").read_text()
+    shown = state.generation  # the page reloaded by this build shows the second save
+    preview.show_edits(["content/practices/lapland.md"])  # only now told of the second save
+    preview.rebuild(["content/practices/lapland.md"])
+    with state.changed:
+        assert not state.stale(state.server_id, shown, "/practices/lapland/")
+    edit_title(root, "Third save")  # a save not shown yet still reloads the page at once
+    preview.show_edits(["content/practices/lapland.md"])
+    with state.changed:
+        assert state.stale(state.server_id, shown, "/practices/lapland/")
+        assert b"Third save" in state.quick["practices/lapland/index.html"]
+
+
 def _watch_loop(preview: Preview) -> tuple[threading.Event, threading.Thread, list[list[str]]]:
     """Run the preview's loop with builds recorded instead of made."""
     builds: list[list[str]] = []
