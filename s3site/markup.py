@@ -11,7 +11,7 @@ import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import import_module
 from typing import Any
 
@@ -108,15 +108,65 @@ def _python_markdown() -> markdown.Markdown:
 MARKDOWN_IT_EXTRAS_NEED = ("{", "[^", "^[")
 
 
-@cache
-def _markdown_it() -> Callable[[str], str]:
-    full = _markdown_it_parser(with_extras=True).render
-    lean = _markdown_it_parser(with_extras=False).render
+def _holds(*needles: str) -> Callable[[str], bool]:
+    # The first character alone is looked for first: most are rare, and finding one
+    # character is much quicker than finding several.
+    return lambda text: any(needle[0] in text and needle in text for needle in needles)
 
-    def render(text: str) -> str:
-        return (full if any(needed in text for needed in MARKDOWN_IT_EXTRAS_NEED) else lean)(text)
 
-    return render
+# What may stand before a block at the start of a line: indentation, and the markers
+# of the quotes and list items it sits in.
+CONTAINERS = r"[ \t>*+.)0-9-]*"
+
+
+def _starts_a_line(pattern: str) -> Callable[[str], bool]:
+    # Looked for after each line end, not as "^" in MULTILINE mode: that is tried at
+    # every character, where a literal "\n" first is found as a character is.
+    first = re.compile(CONTAINERS + pattern).match
+    later = re.compile("\n" + CONTAINERS + pattern).search
+    return lambda text: first(text) is not None or later(text) is not None
+
+
+# markdown-it's rules, each with what a text must hold for it ever to match. A rule is
+# tried at every line (block rules) or every special character (inline ones), and most
+# texts need few of them: left out where they cannot match, the same text renders the
+# same a fifth faster. The tests hold each rule to its own syntax.
+MARKDOWN_IT_RULE_NEEDS: dict[str, Callable[[str], bool]] = {
+    "table": _holds("|"),
+    "code": _starts_a_line(r"(?: {4}|\t)"),
+    "fence": _holds("```", "~~~"),
+    "blockquote": _holds(">"),
+    "hr": _starts_a_line(r"([-*_])(?:[ \t]*\1){2}"),
+    "reference": _starts_a_line(r"\["),
+    "html_block": _holds("<"),
+    "heading": _holds("#"),
+    "lheading": _starts_a_line(r"(?:=+|-+)[ \t]*(?:\n|\Z)"),
+    "deflist": _starts_a_line(r"[:~]"),
+    "escape": _holds("\\"),
+    "backticks": _holds("`"),
+    "emphasis": _holds("*", "_"),
+    "link": _holds("["),
+    "image": _holds("!["),
+    "autolink": _holds("<"),
+    "html_inline": _holds("<"),
+    "entity": _holds("&"),
+}
+
+
+def render_markdown_it(text: str) -> str:
+    """The HTML markdown-it makes of a text, by a parser with only the rules it can use."""
+    text = _line_ends_normalized(text)  # first: what the rules need is judged line by line
+    with_extras = any(needed in text for needed in MARKDOWN_IT_EXTRAS_NEED)
+    unused = frozenset(rule for rule, needs in MARKDOWN_IT_RULE_NEEDS.items() if not needs(text))
+    return _markdown_it_renderer(with_extras, unused)(text)
+
+
+@lru_cache(maxsize=64)  # texts alike in what they use share one: a handful on most sites
+def _markdown_it_renderer(with_extras: bool, unused: frozenset[str]) -> Callable[[str], str]:
+    parser = _markdown_it_parser(with_extras=with_extras)
+    if unused:
+        parser.disable(sorted(unused))
+    return parser.render
 
 
 def _markdown_it_parser(*, with_extras: bool) -> Any:
@@ -137,20 +187,24 @@ def _markdown_it_parser(*, with_extras: bool) -> Any:
 
 
 def _normalize_line_ends(state: Any) -> None:
-    """markdown-it's first rule (line ends to "\\n", NUL to U+FFFD) without its expressions:
-    its own replaces every "\\n" of a text with itself, 4 % of the time a practice takes."""
-    text = state.src
+    """markdown-it's first rule without its expressions: its own replaces every "\\n" of
+    a text with itself, 4 % of the time a practice takes."""
+    state.src = _line_ends_normalized(state.src)
+
+
+def _line_ends_normalized(text: str) -> str:
+    """Line ends as "\\n", and NUL as U+FFFD, as markdown-it wants them."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\0" in text:
         text = text.replace("\0", "\ufffd")
-    state.src = text
+    return text
 
 
 def to_html(text: str, *, trust_html: bool = False, engine: str = "python-markdown") -> str:
     """Convert Markdown to HTML, sanitised unless the site trusts raw HTML."""
     if engine == "markdown-it":
-        result = _markdown_it()(text)
+        result = render_markdown_it(text)
     else:
         converter = _python_markdown()
         converter.reset()

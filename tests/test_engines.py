@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import pytest
@@ -9,8 +10,9 @@ from conftest import REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from s3site import markup
 from s3site.content import parse_practice
-from s3site.markup import _markdown_it, plain_text
+from s3site.markup import MARKDOWN_IT_RULE_NEEDS, plain_text, render_markdown_it
 
 EXAMPLES = sorted((REPO / "content/practices").glob("*"))
 
@@ -66,36 +68,75 @@ MARKDOWN_IT_PIECES = st.sampled_from(
      "| a | b |", "|---|---|", "[^1]", "[^1]: note", "*x*", "\t", "Title\r\n===", "\ufffd",
      # What the footnote and attribute plugins look for, whole and in pieces.
      "^[inline note]", "^", "[", "]", "{", "}", "{.cls}", "{#id}", "{: .x}", "[a](http://x.example/)",
-     "![i](i.png)", "\n{.block}\n", "Term\n: definition", ": ", "`{code}`"])
+     "![i](i.png)", "\n{.block}\n", "Term\n: definition", ": ", "`{code}`",
+     # What each rule left out of a text that cannot use it looks for, whole and in pieces.
+     "---", "***", "* * *", "_ _ _", "-", "*", "_", "=", "===", "1. ", "2) ", "+ ", "~~~", "~", ":",
+     "<b>", "</b>", "<div>", "<http://x.example>", "<!-- c -->", "&amp;", "&", "\\", "\\*", "`",
+     "[r]: /u", "[r]", "]:", "!", "~ d", "|", ">"])
 
 
 @given(st.lists(MARKDOWN_IT_PIECES, max_size=30).map("".join))
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=1000, deadline=None)
 def test_markdown_it_gives_its_own_html_for_any_text(text):
-    assert _markdown_it()(text) == STOCK_MARKDOWN_IT.render(text)
+    assert render_markdown_it(text) == STOCK_MARKDOWN_IT.render(text)
+
+
+# For each rule a text may go without: texts that use it, in the places it may be written.
+USES_OF_RULES = {
+    "table": ["| a | b |\n|---|---|\n| 1 | 2 |"],
+    "code": ["Text\n\n    code", "\tcode", "- item\n\n        code in an item"],
+    "fence": ["```\ncode\n```", "~~~\ncode\n~~~", "> ```\n> in a quote\n> ```"],
+    "blockquote": ["> quoted", "- > quoted in an item"],
+    "hr": ["---", "***", "_ _ _", "- * * *", "> - - -", "Text\n\n   ***"],
+    "reference": ["[a][r]\n\n[r]: http://x.example/", "[r]\n\n[r]:\n  /u"],
+    "html_block": ["<div>\nblock\n</div>", "<!-- a comment -->"],
+    "heading": ["# Title", "> ## In a quote"],
+    "lheading": ["Title\n===", "Title\n-", "> Title\n> ---", "- Title\n  ===", "1. Title\n   ---  "],
+    "deflist": ["Term\n: definition", "Term\n~ definition", "- Term\n  : in an item",
+                "> Term\n> : in a quote"],
+    "escape": ["\\*not emphasis\\*"],
+    "backticks": ["`code`"],
+    "emphasis": ["*em*", "_em_", "**strong**"],
+    "link": ["[a](http://x.example/)"],
+    "image": ["![alt](i.png)"],
+    "autolink": ["<http://x.example/>"],
+    "html_inline": ["a <b>bold</b> word"],
+    "entity": ["&amp; &#35;"],
+}
+
+
+def test_every_rule_a_text_may_go_without_is_kept_for_the_texts_that_use_it():
+    assert set(USES_OF_RULES) == set(MARKDOWN_IT_RULE_NEEDS)
+    for rule, texts in USES_OF_RULES.items():
+        without = stock_markdown_it().disable(rule)
+        for text in texts:
+            # Each text is one the rule changes: the check below would catch a wrong need.
+            assert without.render(text) != STOCK_MARKDOWN_IT.render(text), (rule, text)
+            assert MARKDOWN_IT_RULE_NEEDS[rule](text), (rule, text)
+            assert render_markdown_it(text) == STOCK_MARKDOWN_IT.render(text), (rule, text)
 
 
 def test_markdown_it_line_ends_become_newlines():
-    assert _markdown_it()("a\r\nb\rc\0") == "<p>a\nb\nc\ufffd</p>\n"
+    assert render_markdown_it("a\r\nb\rc\0") == "<p>a\nb\nc\ufffd</p>\n"
+    assert render_markdown_it("Title\r---") == '<h2 id="title">Title</h2>\n'
 
 
-def test_markdown_it_runs_its_footnote_and_attribute_plugins_only_for_texts_that_use_them(monkeypatch):
-    from s3site import markup
+def test_markdown_it_runs_only_the_rules_and_plugins_a_text_can_use(monkeypatch):
+    made: list[tuple[bool, frozenset[str]]] = []
+    real = markup._markdown_it_renderer.__wrapped__
 
-    rendered: dict[bool, list[str]] = {True: [], False: []}
-    real = markup._markdown_it_parser
+    def spy(with_extras, unused):
+        made.append((with_extras, unused))
+        return real(with_extras, unused)
 
-    def spy(*, with_extras):
-        parser = real(with_extras=with_extras)
-        render = parser.render
-        parser.render = lambda text: rendered[with_extras].append(text) or render(text)
-        return parser
-
-    monkeypatch.setattr(markup, "_markdown_it_parser", spy)
-    render = markup._markdown_it.__wrapped__()  # a new one, not the cached
-    assert render("Plain *text*, a [link](http://x.example/).") == (
-        '<p>Plain <em>text</em>, a <a href="http://x.example/">link</a>.</p>\n')
-    assert 'class="footnote-ref"' in render("A note[^1].\n\n[^1]: The note.")
-    assert render("{.kept}\nA [link](http://x.example/){.x}") == (
+    monkeypatch.setattr(markup, "_markdown_it_renderer", functools.lru_cache(spy))
+    plain = "Plain *text*, a [link](http://x.example/).\n\n- a list\n"
+    assert render_markdown_it(plain) == (
+        '<p>Plain <em>text</em>, a <a href="http://x.example/">link</a>.</p>\n'
+        "<ul>\n<li>a list</li>\n</ul>\n")
+    assert render_markdown_it(plain.replace("Plain", "Other"))  # the same parser again
+    assert 'class="footnote-ref"' in render_markdown_it("A note[^1].\n\n[^1]: The note.")
+    assert render_markdown_it("{.kept}\nA [link](http://x.example/){.x}") == (
         '<p class="kept">A <a href="http://x.example/" class="x">link</a></p>\n')
-    assert len(rendered[False]) == 1 and len(rendered[True]) == 2
+    assert [extras for extras, _ in made] == [False, True, True]
+    assert made[0][1] == set(MARKDOWN_IT_RULE_NEEDS) - {"emphasis", "link"}
