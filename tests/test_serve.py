@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -762,37 +763,41 @@ def test_a_save_the_last_build_already_showed_reloads_no_page(make_site, tmp_pat
         assert b"Third save" in state.quick["practices/lapland/index.html"]
 
 
-def _watch_loop(preview: Preview) -> tuple[threading.Event, threading.Thread, list[list[str]]]:
-    """Run the preview's loop with builds recorded instead of made."""
+@contextlib.contextmanager
+def _watching(root: Path) -> Iterator[tuple[Preview, list[list[str]]]]:
+    """Run a preview's loop on a site, with builds recorded instead of made; stop it after."""
+    preview = Preview(root, root / "unused", "http://127.0.0.1:1", drafts=True, strict=False,
+                      state=State())
     builds: list[list[str]] = []
     preview.rebuild = lambda changed=(): builds.append(list(changed))  # type: ignore[method-assign]
     preview.show_edits = lambda changed: None  # type: ignore[method-assign]
     stop = threading.Event()
     loop = threading.Thread(target=preview.run, args=(stop,), daemon=True)
     loop.start()
-    return stop, loop, builds
+    try:
+        yield preview, builds
+    finally:
+        stop.set()
+        loop.join(5)
+    assert not loop.is_alive()
+
+
+def _wait_until(condition: Callable[[], object], deadline: float) -> None:
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def test_a_save_is_told_by_the_system_without_waiting_for_a_whole_look(make_site, monkeypatch):
     root = make_site()
     monkeypatch.setattr("s3site.server.LOOK_WHILE_TOLD", 3600.0)  # one whole look, at the start
-    preview = Preview(root, root / "unused", "http://127.0.0.1:1", drafts=True, strict=False,
-                      state=State())
-    stop, loop, builds = _watch_loop(preview)
-    try:
+    with _watching(root) as (preview, builds):
         deadline = time.monotonic() + 5
         # Until then whole looks still come often, in case the system's watches are not set up.
-        while not (preview.notifier and preview.notifier.trusted()) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _wait_until(lambda: preview.notifier and preview.notifier.trusted(), deadline)
         edit_title(root, "Told")
-        while not builds and time.monotonic() < deadline + 5:
-            time.sleep(0.01)
+        _wait_until(lambda: builds, deadline + 5)
         assert builds == [["content/practices/lapland.md"]]
         assert preview.notifier is not None and preview.notifier.listening
-    finally:
-        stop.set()
-        loop.join(5)
-    assert not loop.is_alive()
 
 
 def test_a_save_made_before_the_systems_watches_are_set_up_is_found_by_a_look(make_site, monkeypatch):
@@ -802,24 +807,14 @@ def test_a_save_made_before_the_systems_watches_are_set_up_is_found_by_a_look(ma
 
     monkeypatch.setattr("watchfiles.watch", watches_that_tell_nothing)
     root = make_site()
-    preview = Preview(root, root / "unused", "http://127.0.0.1:1", drafts=True, strict=False,
-                      state=State())
-    stop, loop, builds = _watch_loop(preview)
-    try:
-        deadline = time.monotonic() + 5
-        while not (preview.notifier and preview.notifier.listening) and time.monotonic() < deadline:
-            time.sleep(0.01)
+    with _watching(root) as (preview, builds):
+        _wait_until(lambda: preview.notifier and preview.notifier.listening, time.monotonic() + 5)
         time.sleep(0.2)  # past the first whole look
         edit_title(root, "Saved early")
         saved = time.monotonic()
-        while not builds and time.monotonic() < saved + 5:
-            time.sleep(0.01)
+        _wait_until(lambda: builds, saved + 5)
         assert builds == [["content/practices/lapland.md"]]
         assert time.monotonic() - saved < WATCHES_SET_UP  # not left to the next slow look
-    finally:
-        stop.set()
-        loop.join(5)
-    assert not loop.is_alive()
 
 
 def test_without_the_systems_help_the_whole_looks_still_find_a_save(make_site, monkeypatch):
@@ -828,19 +823,10 @@ def test_without_the_systems_help_the_whole_looks_still_find_a_save(make_site, m
 
     monkeypatch.setattr("watchfiles.watch", no_watches)
     root = make_site()
-    preview = Preview(root, root / "unused", "http://127.0.0.1:1", drafts=True, strict=False,
-                      state=State())
-    stop, loop, builds = _watch_loop(preview)
-    try:
+    with _watching(root) as (preview, builds):
         deadline = time.monotonic() + 5
-        while (preview.notifier is None or preview.notifier.listening) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _wait_until(lambda: preview.notifier is not None and not preview.notifier.listening, deadline)
         assert preview.notifier is not None and not preview.notifier.listening
         edit_title(root, "Looked at")
-        while not builds and time.monotonic() < deadline + 5:
-            time.sleep(0.01)
+        _wait_until(lambda: builds, deadline + 5)
         assert builds == [["content/practices/lapland.md"]]
-    finally:
-        stop.set()
-        loop.join(5)
-    assert not loop.is_alive()
