@@ -102,16 +102,16 @@ def _python_markdown() -> markdown.Markdown:
     return converter
 
 
-# What footnotes ("[^1]", "^[note]") and attribute lists ("{.class}") are written with. A
-# text holding none renders the same without their plugins, whose rules otherwise look
-# at every line and token (a fifteenth of markdown-it's time for a practice).
-MARKDOWN_IT_EXTRAS_NEED = ("{", "[^", "^[")
-
-
 def _holds(*needles: str) -> Callable[[str], bool]:
     # The first character alone is looked for first: most are rare, and finding one
     # character is much quicker than finding several.
     return lambda text: any(needle[0] in text and needle in text for needle in needles)
+
+
+# What footnotes ("[^1]", "^[note]") and attribute lists ("{.class}") are written with. A
+# text holding none renders the same without their plugins, whose rules otherwise look
+# at every line and token (a fifteenth of markdown-it's time for a practice).
+markdown_it_extras_needed = _holds("{", "[^", "^[")
 
 
 # What may stand before a block at the start of a line: indentation, and the markers
@@ -157,7 +157,7 @@ MARKDOWN_IT_RULE_NEEDS: dict[str, Callable[[str], bool]] = {
 def render_markdown_it(text: str) -> str:
     """The HTML markdown-it makes of a text, by a parser with only the rules it can use."""
     text = _line_ends_normalized(text)  # first: what the rules need is judged line by line
-    with_extras = any(needed in text for needed in MARKDOWN_IT_EXTRAS_NEED)
+    with_extras = markdown_it_extras_needed(text)
     unused = frozenset(rule for rule, needs in MARKDOWN_IT_RULE_NEEDS.items() if not needs(text))
     return _markdown_it_renderer(with_extras, unused)(text)
 
