@@ -12,12 +12,13 @@ Steps:
    Pelican's input formats, under benchmarks/work/corpus-nN-sSEED/. It is made
    once per N and seed and remade when the generator changes.
 3. Cold builds, alternating (s3site, Hugo, Pelican, [s3site with markdown-it],
-   s3site, Hugo, ...), each after deleting its output and its caches. Each
-   build is a child process; its wall time is time.perf_counter() around it,
-   and its peak memory comes from os.wait4(), which gives the child's own
-   rusage: ru_maxrss is the largest resident set of the child and of any
-   process it waited for (the largest single process, as the issue's target
-   asks). The memory of all the build's processes together is sampled from
+   s3site, Hugo, ...), each after moving its output and its caches aside, into
+   benchmarks/work/trash/, which is emptied at the end (see Bench.clean for
+   why they are not deleted there and then). Each build is a child process;
+   its wall time is time.perf_counter() around it, and its peak memory comes
+   from os.wait4(), which gives the child's own rusage: ru_maxrss is the
+   largest resident set of the child and of any process it waited for (the
+   largest single process, as the issue's target asks). The memory of all the build's processes together is sampled from
    /proc every 0.1 s as well, since a parallel build runs several.
 4. s3site only: a rebuild with nothing changed, a rebuild after appending a
    sentence to one practice, a rebuild after overriding one template (the
@@ -319,6 +320,7 @@ class Bench:
     runs: list[Run] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     counter: int = 0
+    trashed: int = 0
 
     @property
     def s3site_root(self) -> Path:
@@ -331,24 +333,50 @@ class Bench:
     def output(self, tool: str) -> Path:
         return self.outputs / tool
 
+    @property
+    def trash(self) -> Path:
+        return self.outputs.parent / "trash"
+
     def clean(self, tool: str) -> None:
-        """Delete a tool's output and caches, for a cold build."""
+        """Put a tool's output and caches aside, for a cold build.
+
+        Moved into the trash, not deleted: on this machine's ext4, making files
+        in the minutes after tens of thousands were deleted costs several
+        times the kernel time (inode allocation passes over every recently
+        freed inode: recently_deleted() in the kernel's profile). A 10,000
+        practice s3site build into a new folder took 11.0 to 11.7 s with 2.4 to
+        3.4 s of system time; right after deleting the last build's output,
+        15 to 26 s with 11 to 32 s. Deleting here would time the file system's
+        bookkeeping of the previous run, whichever tool made it.
+        """
         out = self.output(tool)
-        for path in [out, *out.parent.glob(f"{out.name}.*")]:
-            if path.is_dir():
-                shutil.rmtree(path)
+        # The output folder and what a build keeps beside it (s3site's spare: ".s3site.s3site-spare").
+        aside = [out, *out.parent.glob(f"{out.name}.*"), *out.parent.glob(f".{out.name}.*")]
         if tool.startswith("s3site"):
-            shutil.rmtree(self.s3site_root / ".s3site-cache", ignore_errors=True)
+            aside.append(self.s3site_root / ".s3site-cache")
         elif tool == "hugo":
-            for name in ("resources", ".hugo_build.lock"):
-                target = self.corpus / "hugo" / name
-                if target.is_dir():
-                    shutil.rmtree(target)
-                elif target.exists():
-                    target.unlink()
-            shutil.rmtree(self.outputs / "hugo-cache", ignore_errors=True)
+            aside += [self.corpus / "hugo" / "resources", self.corpus / "hugo" / ".hugo_build.lock",
+                      self.outputs / "hugo-cache"]
         elif tool == "pelican":
-            shutil.rmtree(self.corpus / "pelican" / "cache", ignore_errors=True)
+            aside.append(self.corpus / "pelican" / "cache")
+        present = [path for path in aside if path.exists()]
+        if present and shutil.disk_usage(self.outputs.parent).free < self.disk_reserve:
+            self.empty_trash()
+            self.notes.append(f"The trash was emptied before run {self.counter + 1} (the disk had less "
+                              f"than {self.disk_reserve / 1e9:.0f} GB free); the builds right after it "
+                              "may be slower (see Bench.clean).")
+        for path in present:
+            self.trashed += 1
+            self.trash.mkdir(parents=True, exist_ok=True)
+            path.rename(self.trash / f"{self.trashed:04d}-{path.name}")
+
+    @property
+    def disk_reserve(self) -> int:
+        """Free space to keep: a few cold builds' outputs (s3site's is 3.8 GB at N=100,000)."""
+        return max(10 * 10**9, self.n * 150_000)
+
+    def empty_trash(self) -> None:
+        shutil.rmtree(self.trash, ignore_errors=True)
 
     def write_settings(self, **extra: str) -> None:
         text = generate.s3site_site_yaml(self.n)
@@ -737,20 +765,26 @@ def main(argv: list[str] | None = None) -> int:
     if "pelican" in tool_reps:
         tool_reps["pelican"] = args.pelican_reps or (1 if large else reps)
 
-    cold_cycle(bench, tools, tool_reps, warmup)
-    if "s3site-mdit" in tools:
-        note = compare_engines(bench)
-        if note:
-            bench.notes.append(note)
-    s3site_incremental(bench, args.rebuild_reps or reps)
-    # --search-reps 0 leaves the search row out: at N=100,000 Pagefind alone
-    # needs more memory than a 24 GB machine has.
-    search_reps = args.search_reps if args.search_reps is not None else (0 if large else min(3, reps))
-    if search_reps:
-        s3site_search(bench, search_reps)
-    else:
-        bench.notes.append("The search row was left out (Pagefind's memory grows with the corpus: "
-                           "2.6 GB at N=10,000); ask for it with --search-reps.")
+    if bench.trash.exists():
+        say("Emptying the trash an interrupted run left behind")
+        bench.empty_trash()
+    try:
+        cold_cycle(bench, tools, tool_reps, warmup)
+        if "s3site-mdit" in tools:
+            note = compare_engines(bench)
+            if note:
+                bench.notes.append(note)
+        s3site_incremental(bench, args.rebuild_reps or reps)
+        # --search-reps 0 leaves the search row out: at N=100,000 Pagefind alone
+        # needs more memory than a 24 GB machine has.
+        search_reps = args.search_reps if args.search_reps is not None else (0 if large else min(3, reps))
+        if search_reps:
+            s3site_search(bench, search_reps)
+        else:
+            bench.notes.append("The search row was left out (Pagefind's memory grows with the corpus: "
+                               "2.6 GB at N=10,000); ask for it with --search-reps.")
+    finally:
+        bench.empty_trash()
 
     info: dict = {
         "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),

@@ -1,0 +1,79 @@
+"""The benchmark's cold-build set-up (benchmarks/run.py): outputs are put aside, not deleted."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections import namedtuple
+from pathlib import Path
+
+from conftest import REPO
+
+
+def _load_runner():
+    path = REPO / "benchmarks" / "run.py"
+    spec = importlib.util.spec_from_file_location("bench_run", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+run = _load_runner()
+
+
+def _bench(work: Path, n: int = 10) -> run.Bench:
+    corpus = work / "corpus"
+    (corpus / "s3site" / "content").mkdir(parents=True)
+    return run.Bench(n=n, seed=42, reps=1, corpus=corpus, outputs=work / "out", logs=work / "logs",
+                     python=Path(sys.executable), hugo=["hugo"], env={}, run_timeout=None,
+                     pelican_timeout=None)
+
+
+def _s3site_leftovers(bench: run.Bench, text: str) -> None:
+    """What an s3site build leaves: its output, its spare folder and its cache."""
+    for folder in (bench.output("s3site"), bench.outputs / ".s3site.s3site-spare",
+                   bench.s3site_root / ".s3site-cache"):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "index.html").write_text(text)
+
+
+def test_a_cold_build_finds_no_output_spare_or_cache_and_nothing_is_deleted(tmp_path):
+    bench = _bench(tmp_path)
+    _s3site_leftovers(bench, "first")
+    bench.clean("s3site")
+    assert not bench.output("s3site").exists()
+    assert not (bench.outputs / ".s3site.s3site-spare").exists()
+    assert not (bench.s3site_root / ".s3site-cache").exists()
+    _s3site_leftovers(bench, "second")
+    bench.clean("s3site")
+    kept = sorted(p.read_text() for p in bench.trash.rglob("index.html"))
+    assert kept == ["first"] * 3 + ["second"] * 3
+    assert bench.notes == []
+    bench.empty_trash()
+    assert not bench.trash.exists()
+
+
+def test_the_trash_is_emptied_first_when_the_disk_runs_short(tmp_path, monkeypatch):
+    bench = _bench(tmp_path)
+    _s3site_leftovers(bench, "first")
+    bench.clean("s3site")
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(run.shutil, "disk_usage", lambda path: usage(0, 0, bench.disk_reserve - 1))
+    _s3site_leftovers(bench, "second")
+    bench.clean("s3site")
+    assert sorted(p.read_text() for p in bench.trash.rglob("index.html")) == ["second"] * 3
+    assert len(bench.notes) == 1 and "trash was emptied" in bench.notes[0]
+
+
+def test_hugo_and_pelican_caches_are_put_aside_too(tmp_path):
+    bench = _bench(tmp_path)
+    for folder in (bench.output("hugo"), bench.outputs / "hugo-cache", bench.corpus / "hugo" / "resources",
+                   bench.output("pelican"), bench.corpus / "pelican" / "cache"):
+        folder.mkdir(parents=True)
+    bench.clean("hugo")
+    bench.clean("pelican")
+    assert not any(p.exists() for p in (bench.output("hugo"), bench.outputs / "hugo-cache",
+                                        bench.corpus / "hugo" / "resources", bench.output("pelican"),
+                                        bench.corpus / "pelican" / "cache"))
+    assert len(list(bench.trash.iterdir())) == 5
