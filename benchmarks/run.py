@@ -765,26 +765,24 @@ def main(argv: list[str] | None = None) -> int:
     if "pelican" in tool_reps:
         tool_reps["pelican"] = args.pelican_reps or (1 if large else reps)
 
+    # A run stopped halfway leaves its trash: emptied now, before anything is timed.
     if bench.trash.exists():
         say("Emptying the trash an interrupted run left behind")
         bench.empty_trash()
-    try:
-        cold_cycle(bench, tools, tool_reps, warmup)
-        if "s3site-mdit" in tools:
-            note = compare_engines(bench)
-            if note:
-                bench.notes.append(note)
-        s3site_incremental(bench, args.rebuild_reps or reps)
-        # --search-reps 0 leaves the search row out: at N=100,000 Pagefind alone
-        # needs more memory than a 24 GB machine has.
-        search_reps = args.search_reps if args.search_reps is not None else (0 if large else min(3, reps))
-        if search_reps:
-            s3site_search(bench, search_reps)
-        else:
-            bench.notes.append("The search row was left out (Pagefind's memory grows with the corpus: "
-                               "2.6 GB at N=10,000); ask for it with --search-reps.")
-    finally:
-        bench.empty_trash()
+    cold_cycle(bench, tools, tool_reps, warmup)
+    if "s3site-mdit" in tools:
+        note = compare_engines(bench)
+        if note:
+            bench.notes.append(note)
+    s3site_incremental(bench, args.rebuild_reps or reps)
+    # --search-reps 0 leaves the search row out: at N=100,000 Pagefind alone
+    # needs more memory than a 24 GB machine has.
+    search_reps = args.search_reps if args.search_reps is not None else (0 if large else min(3, reps))
+    if search_reps:
+        s3site_search(bench, search_reps)
+    else:
+        bench.notes.append("The search row was left out (Pagefind's memory grows with the corpus: "
+                           "2.6 GB at N=10,000); ask for it with --search-reps.")
 
     info: dict = {
         "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
@@ -807,6 +805,8 @@ def main(argv: list[str] | None = None) -> int:
     (work / f"results-n{n}.json").write_text(json.dumps(results, indent=1))
     say(f"Report: {work / f'report-n{n}.md'}; raw numbers: {work / f'results-n{n}.json'}; "
         f"logs: {bench.logs}")
+    say(f"Emptying the trash ({bench.trashed} folders put aside; minutes at N=100,000)")
+    bench.empty_trash()
     return 0 if any(r.ok for r in bench.select("s3site", "cold")) else 1
 
 
