@@ -77,3 +77,11 @@ def test_hugo_and_pelican_caches_are_put_aside_too(tmp_path):
                                         bench.corpus / "hugo" / "resources", bench.output("pelican"),
                                         bench.corpus / "pelican" / "cache"))
     assert len(list(bench.trash.iterdir())) == 5
+
+
+def test_reading_the_corpus_reads_every_file_of_every_tree(tmp_path):
+    for relative, size in (("s3site/content/practices/a.md", 10), ("hugo/content/a.md", 3 << 20),
+                           ("pelican/content/a.md", 0)):
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_bytes(b"x" * size)
+    assert run.read_corpus(tmp_path) == 10 + (3 << 20)
