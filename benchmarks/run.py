@@ -18,8 +18,9 @@ Steps:
    its wall time is time.perf_counter() around it, and its peak memory comes
    from os.wait4(), which gives the child's own rusage: ru_maxrss is the
    largest resident set of the child and of any process it waited for (the
-   largest single process, as the issue's target asks). The memory of all the build's processes together is sampled from
-   /proc every 0.1 s as well, since a parallel build runs several.
+   largest single process, as the issue's target asks). The memory of all
+   the build's processes together is sampled from /proc every 0.1 s as well,
+   since a parallel build runs several.
 4. s3site only: a rebuild with nothing changed, a rebuild after appending a
    sentence to one practice, a rebuild after overriding one template (the
    package's practice.html copied into the site's templates/ with a comment
@@ -360,10 +361,11 @@ class Bench:
         Moved into the trash, not deleted: on this machine's ext4, making files
         in the minutes after tens of thousands were deleted costs several
         times the kernel time (inode allocation passes over every recently
-        freed inode: recently_deleted() in the kernel's profile). A 10,000
-        practice s3site build into a new folder took 11.0 to 11.7 s with 2.4 to
-        3.4 s of system time; right after deleting the last build's output,
-        15 to 26 s with 11 to 32 s. Deleting here would time the file system's
+        freed inode: recently_deleted() in the kernel's profile). On a disk
+        where 100,000-practice outputs had just been deleted, a 10,000 practice
+        s3site build into a new folder took 11.0 to 11.7 s with 2.4 to 3.4 s of
+        system time; right after deleting the last build's output, 15 to 26 s
+        with 11 to 32 s. Deleting here would time the file system's
         bookkeeping of the previous run, whichever tool made it.
         """
         out = self.output(tool)
@@ -786,6 +788,8 @@ def main(argv: list[str] | None = None) -> int:
     if bench.trash.exists():
         say("Emptying the trash an interrupted run left behind")
         bench.empty_trash()
+        bench.notes.append("The trash of an interrupted run was emptied before the first build: "
+                           "the first builds may be slower (see Bench.clean).")
     started = time.perf_counter()
     size = read_corpus(corpus)
     say(f"Read the corpus once ({size / 1e6:,.0f} MB in {time.perf_counter() - started:.1f} s), "
