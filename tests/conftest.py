@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import textwrap
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -103,6 +106,15 @@ def run(capsys):
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO.parent / "shared" / "seed" / "000_72a7b260c74e0cf4.txt"
+
+
+def load_benchmark_module(file_name: str, module_name: str) -> ModuleType:
+    """A script of benchmarks/ (not a package) as a module, for its tests."""
+    spec = importlib.util.spec_from_file_location(module_name, REPO / "benchmarks" / file_name)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
 
 
 # --- Lines printed at the end of the run -------------------------------------------------------

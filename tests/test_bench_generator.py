@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import load_benchmark_module
 
 from s3site.cli import main
 
 N = 20
 
 
-def _load_generator():
-    path = REPO / "benchmarks" / "generate.py"
-    spec = importlib.util.spec_from_file_location("bench_generate", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-generate = _load_generator()
+generate = load_benchmark_module("generate.py", "bench_generate")
 
 
 def tree(folder: Path) -> dict[str, bytes]:

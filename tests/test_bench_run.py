@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from collections import namedtuple
 from pathlib import Path
 
-from conftest import REPO
+from conftest import load_benchmark_module
 
-
-def _load_runner():
-    path = REPO / "benchmarks" / "run.py"
-    spec = importlib.util.spec_from_file_location("bench_run", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-run = _load_runner()
+run = load_benchmark_module("run.py", "bench_run")
 
 
 def _bench(work: Path, n: int = 10) -> run.Bench:
