@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from .errors import Diagnostic, error
 from .fingerprint import card_digest
 from .model import Practice, Theme
 from .parallel import cycle_collector, iter_chunks
+from .pickling import evolve
 from .regions import Region, RegionRegistry, load_registry
 from .resolve import Resolver, slug_clash
 
@@ -31,7 +32,7 @@ CHUNK_FILES = 1000  # files parsed by a worker at a time, at most
 def _with_digest(parsed: Parsed, key: str) -> Parsed:
     if parsed.model is None:
         return parsed
-    return Parsed(replace(parsed.model, digest=key), parsed.diagnostics)
+    return Parsed(evolve(parsed.model, digest=key), parsed.diagnostics)
 
 
 def parse_key(salt: str, source: str, scan: Scan) -> str:

@@ -31,6 +31,8 @@ def build_fails(run, root: Path) -> str:
         ({"end": "2017-01"}, "content/practices/p.md:8:1: error: end 2017-01 is before start 2018-06"),
         ({"website": "javascript:alert(1)"},
          "content/practices/p.md:8:1: error: website: 'javascript:alert(1)' is not an http(s) address"),
+        ({"website": '"https://example.org/a\u00a0page"'},
+         "content/practices/p.md:8:1: error: website: 'https://example.org/a\u00a0page' contains spaces"),
         ({"themes": "social-economy, [x"}, "content/practices/p.md:4:"),
         ({"slug": "Bad Slug"}, "content/practices/p.md:8:1: error: slug: 'Bad Slug' is not a valid slug"),
         ({"location": "{country: XX}"}, "error: location.country: unknown country 'XX'"),
