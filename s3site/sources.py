@@ -20,7 +20,7 @@ from .errors import Diagnostic, error
 from .fingerprint import card_digest
 from .model import Practice, Theme
 from .parallel import cycle_collector, iter_chunks
-from .pickling import evolve
+from .pickling import evolve, quick_pickle
 from .regions import Region, RegionRegistry, load_registry
 from .resolve import Resolver, slug_clash
 
@@ -278,6 +278,7 @@ class FileDigests:
             pass  # costs speed next time, nothing else
 
 
+@quick_pickle
 @dataclass(frozen=True, slots=True)
 class Resolved:
     """A practice as resolved, with what parsing its file had to say (warnings)."""
@@ -317,9 +318,11 @@ def resolve_all(
     keys = {source: resolved_key(key) for source, key in parse_keys.items()}
     registry, theme_by_id = resolver.registry, resolver.theme_by_id
 
-    def dereference(reference: tuple[str, str]) -> object:
-        kind, name = reference
-        return registry.exactly(name) if kind == "Region" else theme_by_id[name]
+    # Looked up by the unpickler itself, with no Python call for each of the seven or so
+    # references a practice holds.
+    referenced: dict[tuple[str, str], object] = {("Region", region.code): region for region in registry}
+    referenced.update((("Theme", theme_id), theme) for theme_id, theme in theme_by_id.items())
+    dereference = referenced.__getitem__
 
     found = cache.get_many(keys.values(), dereference)
     hits = {source: found[key] for source, key in keys.items() if isinstance(found.get(key), Resolved)}
