@@ -115,8 +115,8 @@ markdown_it_extras_needed = _holds("{", "[^", "^[")
 
 
 # What may stand before a block at the start of a line: indentation, and the markers
-# of the quotes and list items it sits in.
-CONTAINERS = r"[ \t>*+.)0-9-]*"
+# of what it sits in: quotes, list items, definitions (":" and "~") and footnotes ("[^1]:").
+CONTAINERS = r"(?:[ \t>*+.):~0-9-]|\[\^[^\]\n]*\]:)*"
 
 
 def _starts_a_line(pattern: str) -> Callable[[str], bool]:

@@ -7,7 +7,7 @@ import re
 
 import pytest
 from conftest import REPO
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from s3site import markup
@@ -77,6 +77,11 @@ MARKDOWN_IT_PIECES = st.sampled_from(
 
 @given(st.lists(MARKDOWN_IT_PIECES, max_size=30).map("".join))
 @settings(max_examples=1000, deadline=None)
+# Blocks inside a definition or a footnote, behind a marker other than a quote's or a list's:
+# an indented code block, a rule.
+@example("a\n~        a")
+@example("a\n: ***")
+@example("x[^1]\n\n[^1]: ***")
 def test_markdown_it_gives_its_own_html_for_any_text(text):
     assert render_markdown_it(text) == STOCK_MARKDOWN_IT.render(text)
 
