@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import practice_text, write_site
+from conftest import THEMES_YAML, practice_text, write_site
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -49,11 +49,31 @@ def practice_files(draw) -> str:
                          participating_regions=draw(st.sampled_from([None, "[ES22]", "[ITH5, SE124]"])))
 
 
+PAGE_TEXTS = st.sampled_from([
+    None,  # deleted
+    "---\ntitle: About\nmenu: 1\n---\n\nAbout us.\n",
+    "---\ntitle: News\nmenu: 2\ndescription: What is new.\n---\n\nNews *here*.\n",
+    "---\ntitle: Notes\n---\n\nNot in the menu.\n",
+])
+# Every variant keeps the themes the practices use.
+THEME_FILES = st.sampled_from([
+    THEMES_YAML,
+    THEMES_YAML.replace("Low-carbon energy", "Energy"),
+    THEMES_YAML + "- id: transport\n  title: Transport\n",
+])
+SITE_FILES = st.sampled_from([SITE, SITE.replace("per_page: 2", "per_page: 3"), SITE + "related: 1\n"])
+STATIC_FILES = st.sampled_from([None, b"one", b"three!!"])  # sizes differ: size and time stand for content
+
 OPERATIONS = st.one_of(
     st.tuples(st.just("write"), NAMES, practice_files()),
     st.tuples(st.just("delete"), NAMES, st.none()),
     st.tuples(st.just("rename"), NAMES, NAMES),
+    st.tuples(st.just("rewrite unchanged"), NAMES, st.none()),
     st.tuples(st.just("template"), st.sampled_from(["", "<li>{{ item.title }}</li>\n"]), st.none()),
+    st.tuples(st.just("page"), st.sampled_from(["about.md", "news.md"]), PAGE_TEXTS),
+    st.tuples(st.just("file"), st.just("content/themes.yaml"), THEME_FILES),
+    st.tuples(st.just("file"), st.just("content/site.yaml"), SITE_FILES),
+    st.tuples(st.just("static"), st.sampled_from(["logo.txt", "docs/a.txt"]), STATIC_FILES),
 )
 
 
@@ -75,6 +95,8 @@ def test_any_edits_then_incremental_build_equal_a_clean_build(tmp_path_factory, 
             elif kind == "rename" and path.exists() and not (practices / value).exists():
                 (practices / value).parent.mkdir(parents=True, exist_ok=True)
                 path.rename(practices / value)
+            elif kind == "rewrite unchanged" and path.exists():
+                path.write_bytes(path.read_bytes())
             elif kind == "template":
                 override = root / "templates/partials/card.html"
                 if name:
@@ -82,6 +104,14 @@ def test_any_edits_then_incremental_build_equal_a_clean_build(tmp_path_factory, 
                     override.write_text(name)
                 else:
                     override.unlink(missing_ok=True)
+            elif kind in ("page", "file", "static"):
+                target = {"page": root / "content/pages" / name, "file": root / name,
+                          "static": root / "content/static" / name}[kind]
+                if value is None:
+                    target.unlink(missing_ok=True)
+                else:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(value if isinstance(value, bytes) else value.encode())
         build(root, workers=1)
         assert tree(root / "output") == clean_build(root, tmp)
 
