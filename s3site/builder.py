@@ -275,7 +275,8 @@ def build(
     notes = RecordNotes(cache_folder, output, keys)
     search_seconds = 0.0
     try:
-        to_render = [i for i, item in enumerate(outputs) if not staged.keep(item.path, keys[item.path])]
+        kept = staged.keep_all([(item.path, keys[item.path]) for item in outputs])
+        to_render = [i for i, here in enumerate(kept) if not here]
         stage(f"keep unchanged files ({len(outputs) - len(to_render)})")
 
         def render_chunk(indices: Sequence[int]) -> tuple[int, int, list[str]]:

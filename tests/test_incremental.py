@@ -11,6 +11,7 @@ from conftest import THEMES_YAML, practice_text, write_site
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from s3site import output as output_module
 from s3site import parallel
 from s3site.builder import build
 from s3site.cache import CODE_SALT, ParseCache, decode, digest, encode
@@ -131,6 +132,25 @@ def test_edit_rerenders_only_what_shows_the_practice(make_site):
     assert result.rendered < result.files / 2
     assert "A new description." in (root / "output/practices/p0/index.html").read_text()
     assert (far_page.stat().st_mtime_ns, far_region.stat().st_mtime_ns) == stamps
+
+
+@pytest.mark.parametrize("threads_from", [1, 10**9], ids=["threads", "one by one"])
+def test_first_build_after_a_cold_one_links_the_unchanged_files(make_site, tmp_path, monkeypatch, threads_from):
+    monkeypatch.setattr(output_module, "MIN_LINKS_FOR_THREADS", threads_from)
+    root = make_site({f"p{i}.md": practice_text(title=f"P{i}") for i in range(8)}, site=SITE)
+    build(root, workers=1)  # a cold build: no spare folder to bring up to date next time
+    published = root / "output"
+    before = {p.relative_to(published): p.stat() for p in published.rglob("*") if p.is_file()}
+    (root / "content/practices/p0.md").write_text(practice_text(title="P0", body="New words.\n"))
+    result = build(root, workers=1)
+    after = {p.relative_to(published): p.stat() for p in published.rglob("*") if p.is_file()}
+    linked = [path for path, stat in after.items()
+              if path in before and (stat.st_ino, stat.st_mtime_ns) == (before[path].st_ino, before[path].st_mtime_ns)]
+    assert Path("practices/p5/index.html") in linked
+    assert Path("practices/p0/index.html") not in linked
+    assert len(linked) >= result.unchanged > len(after) / 2
+    assert result.rendered < len(after) / 2  # kept by their keys, not found alike once rendered
+    assert tree(published) == clean_build(root, tmp_path)
 
 
 def test_nothing_changed_is_reported_up_to_date(make_site, run):
