@@ -35,6 +35,8 @@ SPARE_SUFFIX = ".s3site-spare"
 RETIRED_SUFFIX = ".s3site-retired"
 WRITES_IN_FLIGHT = 256  # files rendered but not yet written, at most (a few megabytes)
 WRITES_HANDED_AT_ONCE = 16  # files handed to the writing thread together
+# Threads that link unchanged files into a new folder (eight were no clear gain over four), from
+# this many files on: an edit's few are linked quicker than threads start.
 LINKING_THREADS = 4
 MIN_LINKS_FOR_THREADS = 1000
 
