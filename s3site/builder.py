@@ -265,6 +265,8 @@ def build(
     # makes of the pages it touches, and this process's own first writes to every page of
     # the site after a fork, cost as much (one edit took 0.09 s longer, measured 16 times).
     keys = {item.path: fingerprints.key(item) for item in outputs}
+    if cache_folder is not None:
+        templates.save_findings(cache_folder / FINDINGS_FILE, digest(CODE_SALT, templates_digest))
     stage("plan and keys")
     build_id = digest(*(f"{path}={key}" for path, key in keys.items()))  # in plan order: the same for the same site
 
@@ -369,8 +371,13 @@ def _render_late_in_two_processes(late: list[int], outputs: list[Output], render
             notes.made_elsewhere(path, spans)
 
 
+# In the cache folder: what the templates were found to read (see TemplateSet.findings).
+FINDINGS_FILE = "template-findings.pickle"
+
+
 def _templates(root: Path, cache_folder: Path | None, memory: dict | None) -> tuple[TemplateSet, str]:
-    """The site's templates, reused from memory while no template file changed."""
+    """The site's templates, reused from memory while no template file changed, with what an
+    earlier build found by reading them."""
     templates = TemplateSet(root / "templates", cache_folder / "templates" if cache_folder else None)
     templates_digest = templates.digest()
     if memory is not None:
@@ -378,6 +385,8 @@ def _templates(root: Path, cache_folder: Path | None, memory: dict | None) -> tu
         if kept is not None and kept[1] == templates_digest:
             return kept
         memory["templates"] = (templates, templates_digest)
+    if cache_folder is not None:
+        templates.read_findings(cache_folder / FINDINGS_FILE, digest(CODE_SALT, templates_digest))
     return templates, templates_digest
 
 

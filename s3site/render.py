@@ -30,7 +30,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from .cache import digest
+from .cache import atomic_write, decode, digest, encode
 from .errors import Diagnostic, error
 from .mapsvg import render_legend, render_map
 from .model import Practice, Site
@@ -108,8 +108,8 @@ class TemplateSet:
     bytecode_folder: Path | None = None  # compiled templates kept between builds
     environment: jinja2.Environment = field(init=False)
     search_path: list[str] = field(init=False)
-    # What fingerprint.py finds by reading the templates: kept with them, so a
-    # preview rebuilding with the same templates does not read them again.
+    # What fingerprint.py finds by reading the templates: kept with them (and in the
+    # cache, see read_findings), so a rebuild with the same templates does not read them again.
     findings: dict[str, Any] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -137,6 +137,29 @@ class TemplateSet:
             # on every render would cost a stat() per page.
             auto_reload=False,
         )
+
+    def read_findings(self, path: Path, key: str) -> None:
+        """Take the findings a build with the same templates (and code: `key`) saved in `path`."""
+        try:
+            saved = decode(path.read_bytes())
+        except OSError:
+            return
+        if isinstance(saved, dict) and saved.get("key") == key and isinstance(saved.get("findings"), dict):
+            self.findings.update(saved["findings"])
+
+    def save_findings(self, path: Path, key: str) -> None:
+        """Keep the findings for the next build: reading every template for them costs more
+        than a twentieth of a second of each rebuild."""
+        data = encode({"key": key, "findings": self.findings})
+        try:
+            if path.read_bytes() == data:
+                return
+        except OSError:
+            pass
+        try:
+            atomic_write(path, data)
+        except OSError as exc:
+            log.debug("cannot keep the template findings: %s", exc)
 
     def digest(self) -> str:
         """One digest of every template file, in lookup order."""

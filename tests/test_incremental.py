@@ -11,8 +11,8 @@ from conftest import THEMES_YAML, practice_text, write_site
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from s3site import fingerprint, parallel
 from s3site import output as output_module
-from s3site import parallel
 from s3site.builder import build
 from s3site.cache import CODE_SALT, ParseCache, decode, digest, encode
 from s3site.sources import FileDigests, scan
@@ -70,7 +70,10 @@ OPERATIONS = st.one_of(
     st.tuples(st.just("delete"), NAMES, st.none()),
     st.tuples(st.just("rename"), NAMES, NAMES),
     st.tuples(st.just("rewrite unchanged"), NAMES, st.none()),
-    st.tuples(st.just("template"), st.sampled_from(["", "<li>{{ item.title }}</li>\n"]), st.none()),
+    # The last card shows more than a card's fields: every list then shows whole practices.
+    st.tuples(st.just("template"), st.sampled_from(["", "<li>{{ item.title }}</li>\n",
+                                                    "<li>{{ item.title }}: {{ item.description_html }}</li>\n"]),
+              st.none()),
     st.tuples(st.just("page"), st.sampled_from(["about.md", "news.md"]), PAGE_TEXTS),
     st.tuples(st.just("file"), st.just("content/themes.yaml"), THEME_FILES),
     st.tuples(st.just("file"), st.just("content/site.yaml"), SITE_FILES),
@@ -132,6 +135,26 @@ def test_edit_rerenders_only_what_shows_the_practice(make_site):
     assert result.rendered < result.files / 2
     assert "A new description." in (root / "output/practices/p0/index.html").read_text()
     assert (far_page.stat().st_mtime_ns, far_region.stat().st_mtime_ns) == stamps
+
+
+def test_what_the_templates_were_found_to_read_is_kept_until_they_change(make_site, monkeypatch, tmp_path):
+    readings = []
+    read = fingerprint.lists_show_only_cards
+    monkeypatch.setattr(fingerprint, "lists_show_only_cards", lambda templates: readings.append(1) or read(templates))
+    root = make_site({f"p{i}.md": practice_text(title=f"P{i}") for i in range(4)}, site=SITE)
+    build(root, workers=1)
+    (root / "content/practices/p0.md").write_text(practice_text(title="P0", body="New words.\n"))
+    build(root, workers=1)
+    assert len(readings) == 1  # the second build took what the first found
+    card = root / "templates/partials/card.html"
+    card.parent.mkdir(parents=True)
+    card.write_text("<li>{{ item.title }}: {{ item.description_html }}</li>\n")
+    build(root, workers=1)
+    (root / "content/practices/p1.md").write_text(practice_text(title="P1", body="Other words.\n"))
+    build(root, workers=1)
+    assert len(readings) == 2  # read again for the new card, once
+    assert "Other words." in (root / "output/practices/index.html").read_text()
+    assert tree(root / "output") == clean_build(root, tmp_path)
 
 
 @pytest.mark.parametrize("threads_from", [1, 10**9], ids=["threads", "one by one"])
