@@ -140,10 +140,11 @@ def load(
     if settings is not None and themes_parsed.model is not None:
         resolver = Resolver(themes, registry, base_path=settings.base_path, today=today,
                             static_root=root / "content" / "static")
-        # Everything a resolved practice depends on besides its own file.
+        # Everything a resolved practice depends on besides its own file, but the day: a
+        # practice loaded resolved gets its status for this day (resolve_all).
         static_files = (f"{path}={value}" for path, value in scanned.files.items()
                         if path.startswith("content/static/"))
-        context = digest(themes_digest, registry.fingerprint, settings.base_path, str(today), *static_files)
+        context = digest(themes_digest, registry.fingerprint, settings.base_path, *static_files)
         practices, found, cards = resolve_all(root, scanned, parse_one_practice, cache, salt, workers,
                                               resolver, context, drafts=drafts)
         problems += found

@@ -36,7 +36,9 @@ class Resolver:
 
     What a practice resolves to depends on it and on this object's inputs
     alone (the themes, the regions, the base path, the day and the static
-    files), so a build can keep resolved practices between builds.
+    files), so a build can keep resolved practices between builds. Of all
+    that, the day changes most often and changes least: only the status of
+    a practice whose end has passed (see status_of).
     """
 
     def __init__(self, themes: tuple[Theme, ...], registry: RegionRegistry, *, base_path: str,
@@ -72,7 +74,6 @@ class Resolver:
         chain, leading, participants = found
         if len(problems) > before:
             return None
-        end = practice.end
         return evolve(
             practice,
             theme_objects=tuple(theme_objects),
@@ -80,7 +81,7 @@ class Resolver:
             location_chain=chain,
             leading=leading,
             participants=participants,
-            status="ongoing" if end is None or end.last_day >= self.today else "completed",
+            status=self.status_of(practice),
             url=f"{self.base_path}practices/{practice.slug}/",
             # Only needed for messages: those above, and the slug's, should another
             # practice take it later (which a cached practice may meet too).
@@ -88,6 +89,12 @@ class Resolver:
             else NO_POSITIONS,
             **_local_files(practice, self.base_path, self.static_root),
         )
+
+
+    def status_of(self, practice: Practice) -> str:
+        """Whether a practice is ongoing or completed on the day of the build."""
+        end = practice.end
+        return "ongoing" if end is None or end.last_day >= self.today else "completed"
 
 
 def slug_clash(practice: Practice, first_source_of_slug: dict[str, str]) -> Diagnostic | None:

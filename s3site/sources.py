@@ -309,7 +309,10 @@ def resolve_all(
 
     An unchanged practice comes from the cache already resolved, without its
     parse result even being loaded: the cache keeps it under its file's parse
-    key and `context`, a digest of everything the resolver reads.
+    key and `context`, a digest of everything the resolver reads but the day.
+    The day decides only the status, which is set again for this build's day
+    on each practice loaded: a new day does not mean resolving every practice
+    again (twice the time of a rebuild after one edit, at 10,000 practices).
     """
     def resolved_key(parse_key: str) -> str:
         return digest("resolved", parse_key, context)
@@ -326,6 +329,11 @@ def resolve_all(
 
     found = cache.get_many(keys.values(), dereference)
     hits = {source: found[key] for source, key in keys.items() if isinstance(found.get(key), Resolved)}
+    for source, hit in hits.items():
+        status = resolver.status_of(hit.practice)
+        if status != hit.practice.status:  # the practice has ended since it was cached
+            practice = evolve(hit.practice, status=status)
+            hits[source] = Resolved(practice, hit.diagnostics, card_digest(practice))
     # Their parse results stay in the cache, for the day the context changes.
     cache.keep(parse_keys[source] for source in hits)
     fresh = [source for source in scan.practices if source not in hits]

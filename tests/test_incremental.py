@@ -78,6 +78,8 @@ OPERATIONS = st.one_of(
     st.tuples(st.just("file"), st.just("content/themes.yaml"), THEME_FILES),
     st.tuples(st.just("file"), st.just("content/site.yaml"), SITE_FILES),
     st.tuples(st.just("static"), st.sampled_from(["logo.txt", "docs/a.txt"]), STATIC_FILES),
+    # Another day: 2026-01-01, or 2030-02-01, after which a practice ending in 2030-01 has ended.
+    st.tuples(st.just("day"), st.sampled_from(["1767225600", "1896134400"]), st.none()),
 )
 
 
@@ -86,8 +88,17 @@ OPERATIONS = st.one_of(
 def test_any_edits_then_incremental_build_equal_a_clean_build(tmp_path_factory, steps):
     tmp = tmp_path_factory.mktemp("incremental")
     root = write_site(tmp / "site", {"a.md": practice_text(), "b.md": practice_text(title="B")}, site=SITE)
-    practices = root / "content/practices"
-    build(root, workers=1)
+    day = os.environ.pop("SOURCE_DATE_EPOCH", None)  # the steps set their own
+    try:
+        build(root, workers=1)
+        check_edits(root, root / "content/practices", tmp, steps)
+    finally:
+        os.environ.pop("SOURCE_DATE_EPOCH", None)
+        if day is not None:
+            os.environ["SOURCE_DATE_EPOCH"] = day
+
+
+def check_edits(root: Path, practices: Path, tmp: Path, steps: list) -> None:
     for batch in steps:
         for kind, name, value in batch:
             path = practices / name
@@ -108,6 +119,8 @@ def test_any_edits_then_incremental_build_equal_a_clean_build(tmp_path_factory, 
                     override.write_text(name)
                 else:
                     override.unlink(missing_ok=True)
+            elif kind == "day":
+                os.environ["SOURCE_DATE_EPOCH"] = name
             elif kind in ("page", "file", "static"):
                 target = {"page": root / "content/pages" / name, "file": root / name,
                           "static": root / "content/static" / name}[kind]
@@ -433,6 +446,24 @@ def test_unchanged_practices_come_resolved_from_the_cache(make_site, monkeypatch
     for practice in loaded.site.practices:
         assert all(region is registry.exactly(region.code) for region in practice.location_chain)
         assert all(theme is themes[theme.id] for theme in practice.theme_objects)
+
+
+def test_a_new_day_resolves_no_practice_again_and_ends_those_that_ended(make_site, monkeypatch, tmp_path):
+    from s3site.resolve import Resolver
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01
+    root = make_site({"ends.md": practice_text(title="Ends", end="2026-06"),
+                      "goes-on.md": practice_text(title="Goes on", end="2030-01")}, site=SITE)
+    build(root, workers=1)
+    resolved: list[str] = []
+    resolve = Resolver.resolve
+    monkeypatch.setattr(Resolver, "resolve", lambda self, p, problems: resolved.append(p.slug) or resolve(self, p, problems))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1798761600")  # 2027-01-01: one of them has ended
+    build(root, workers=1)
+    assert resolved == []
+    assert 'status-completed" data-pagefind-filter' in (root / "output/practices/ends/index.html").read_text()
+    assert 'status-ongoing" data-pagefind-filter' in (root / "output/practices/goes-on/index.html").read_text()
+    assert tree(root / "output") == clean_build(root, tmp_path)
 
 
 @pytest.mark.parametrize("change", ["theme title", "day", "image"])
