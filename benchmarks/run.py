@@ -21,7 +21,9 @@ Steps:
    largest single process, as the issue's target asks). The memory of all
    the build's processes together is sampled from /proc every 0.1 s as well,
    since a parallel build runs several.
-4. s3site only: a rebuild with nothing changed, a rebuild after appending a
+4. s3site only: a rebuild with nothing changed, a rebuild on a new day with
+   nothing else changed (the day decides which practices are ongoing; the
+   build is told the day by SOURCE_DATE_EPOCH), a rebuild after appending a
    sentence to one practice, a rebuild after overriding one template (the
    package's practice.html copied into the site's templates/ with a comment
    added inside its main block), and a cold build with search on, for the
@@ -79,7 +81,7 @@ def say(message: str) -> None:
 @dataclass
 class Run:
     tool: str
-    kind: str  # cold, warm-up, noop, edit-practice, edit-template, search
+    kind: str  # cold, warm-up, noop, new-day, edit-practice, edit-template, search
     seconds: float
     status: int
     max_rss_kb: int  # largest single process (os.wait4's ru_maxrss)
@@ -476,6 +478,7 @@ def s3site_incremental(bench: Bench, reps: int) -> None:
     practices = sorted((root / "content" / "practices").glob("*.md"))
     templates = root / "templates"
     originals: dict[Path, bytes] = {}
+    day_set = bench.env.get("SOURCE_DATE_EPOCH")
     (bench.corpus / ".edited").write_text("the s3site tree was edited by run.py\n")
     try:
         say("s3site: a full build, then rebuilds")
@@ -485,6 +488,11 @@ def s3site_incremental(bench: Bench, reps: int) -> None:
             return
         for _ in range(reps):
             bench.build("s3site", "noop", cold=False)
+        # An editor's first build of a working day. The later rebuilds stay on the last day.
+        today = int(time.time()) // 86400 * 86400
+        for rep in range(reps):
+            bench.env["SOURCE_DATE_EPOCH"] = str(today + (rep + 1) * 86400)
+            bench.build("s3site", "new-day", cold=False)
         for rep in range(reps):
             target = practices[(len(practices) // 2 + rep) % len(practices)]
             originals.setdefault(target, target.read_bytes())
@@ -503,6 +511,9 @@ def s3site_incremental(bench: Bench, reps: int) -> None:
             (templates / "practice.html").write_text(text, encoding="utf-8")
             bench.build("s3site", "edit-template", cold=False)
     finally:
+        bench.env.pop("SOURCE_DATE_EPOCH", None)
+        if day_set is not None:
+            bench.env["SOURCE_DATE_EPOCH"] = day_set
         for path, data in originals.items():
             path.write_bytes(data)
         (templates / "practice.html").unlink(missing_ok=True)
@@ -619,6 +630,8 @@ def report(bench: Bench, info: dict, tools: list[str], reps: dict[str, int]) -> 
         "",
         TABLE_HEAD,
         summary_row("rebuild, nothing changed", bench.select("s3site", "noop"), n, rate=False),
+        summary_row("rebuild on a new day, nothing else changed", bench.select("s3site", "new-day"), n,
+                    rate=False),
         summary_row("rebuild after editing one practice", bench.select("s3site", "edit-practice"),
                     n, rate=False),
         summary_row("rebuild after editing one template (practice.html)",
@@ -667,6 +680,7 @@ def report(bench: Bench, info: dict, tools: list[str], reps: dict[str, int]) -> 
     lines += ["", "Every time in run order (s):", ""]
     rows = [(f"{TOOL_LABELS[tool]}, cold", tool, "cold") for tool in tools] + [
         ("s3site, rebuild with nothing changed", "s3site", "noop"),
+        ("s3site, rebuild on a new day", "s3site", "new-day"),
         ("s3site, rebuild after editing one practice", "s3site", "edit-practice"),
         ("s3site, rebuild after editing one template", "s3site", "edit-template"),
         ("s3site, cold with search on", "s3site", "search"),
