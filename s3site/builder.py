@@ -140,13 +140,13 @@ def load(
     if settings is not None and themes_parsed.model is not None:
         resolver = Resolver(themes, registry, base_path=settings.base_path, today=today,
                             static_root=root / "content" / "static")
-        # Everything a resolved practice depends on besides its own file, but the day: a
-        # practice loaded resolved gets its status for this day (resolve_all).
-        static_files = (f"{path}={value}" for path, value in scanned.files.items()
-                        if path.startswith("content/static/"))
-        context = digest(themes_digest, registry.fingerprint, settings.base_path, *static_files)
+        # Everything a resolved practice depends on besides its own file, but the day and the
+        # static files, which resolve_all checks for each practice it loads.
+        context = digest(themes_digest, registry.fingerprint, settings.base_path)
+        static = digest(*(f"{path}={value}" for path, value in scanned.files.items()
+                          if path.startswith("content/static/")))
         practices, found, cards = resolve_all(root, scanned, parse_one_practice, cache, salt, workers,
-                                              resolver, context, drafts=drafts)
+                                              resolver, context, static, drafts=drafts)
         problems += found
     else:  # nothing to resolve against: only what the files themselves get wrong
         for parsed in parse_all(root, scanned.practices, scanned, parse_one_practice, cache, salt, workers):

@@ -207,6 +207,11 @@ def _local_files(practice: Practice, base_path: str, static_root: Path | None) -
     return changes
 
 
+def reads_static_files(practice: Practice) -> bool:
+    """Whether resolving a practice reads content/static/: for the sizes of its local images."""
+    return "<img" in "".join(_section_html(practice)) or bool(practice.image and practice.image.src.startswith("/"))
+
+
 def _section_html(practice: Practice) -> list[str]:
     return [
         practice.description_html, practice.resources_needed_html, practice.evidence_of_success_html,

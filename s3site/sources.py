@@ -22,7 +22,7 @@ from .model import Practice, Theme
 from .parallel import cycle_collector, iter_chunks
 from .pickling import evolve, quick_pickle
 from .regions import Region, RegionRegistry, load_registry
-from .resolve import Resolver, slug_clash
+from .resolve import Resolver, reads_static_files, slug_clash
 
 PRACTICE_SUFFIXES = (".md", ".markdown", ".yaml", ".yml")
 STORE_BATCH = 500  # resolved practices written to the cache at a time
@@ -286,6 +286,7 @@ class Resolved:
     practice: Practice
     diagnostics: tuple[Diagnostic, ...]
     card: str  # fingerprint.card_digest() of it, for output keys
+    static: str  # the digest of the static files it was resolved with; "" if it reads none
 
 
 # Stored by name: they are to be the objects of each build's registry and themes.
@@ -301,6 +302,7 @@ def resolve_all(
     workers: int,
     resolver: Resolver,
     context: str,
+    static: str,
     *,
     drafts: bool,
 ) -> tuple[list[Practice], list[Diagnostic], dict[int, str]]:
@@ -309,13 +311,19 @@ def resolve_all(
 
     An unchanged practice comes from the cache already resolved, without its
     parse result even being loaded: the cache keeps it under its file's parse
-    key and `context`, a digest of everything the resolver reads but the day.
-    The day decides only the status, which is set again for this build's day
-    on each practice loaded: a new day does not mean resolving every practice
-    again (twice the time of a rebuild after one edit, at 10,000 practices).
+    key and `context`, a digest of everything the resolver reads but the day
+    and the static files (`static`, their digest). Both change often and
+    change few practices, so neither means resolving every practice again
+    (twice the time of a rebuild after one edit, at 10,000 practices): the
+    day decides only the status, which is set again for this build's day on
+    each practice loaded; and the few practices that show local images (whose
+    sizes the resolver reads) are resolved again when a static file changed.
     """
     def resolved_key(parse_key: str) -> str:
         return digest("resolved", parse_key, context)
+
+    def make_resolved(practice: Practice, diagnostics: tuple[Diagnostic, ...]) -> Resolved:
+        return Resolved(practice, diagnostics, card_digest(practice), static if reads_static_files(practice) else "")
 
     parse_keys = {source: parse_key(salt, source, scan) for source in _known(scan.practices, scan)}
     keys = {source: resolved_key(key) for source, key in parse_keys.items()}
@@ -328,12 +336,13 @@ def resolve_all(
     dereference = referenced.__getitem__
 
     found = cache.get_many(keys.values(), dereference)
-    hits = {source: found[key] for source, key in keys.items() if isinstance(found.get(key), Resolved)}
+    hits = {source: found[key] for source, key in keys.items()
+            if isinstance(found.get(key), Resolved) and found[key].static in ("", static)}
     for source, hit in hits.items():
         status = resolver.status_of(hit.practice)
         if status != hit.practice.status:  # the practice has ended since it was cached
             practice = evolve(hit.practice, status=status)
-            hits[source] = Resolved(practice, hit.diagnostics, card_digest(practice))
+            hits[source] = Resolved(practice, hit.diagnostics, card_digest(practice), hit.static)
     # Their parse results stay in the cache, for the day the context changes.
     cache.keep(parse_keys[source] for source in hits)
     fresh = [source for source in scan.practices if source not in hits]
@@ -352,7 +361,7 @@ def resolve_all(
                     problems: list[Diagnostic] = []
                     practice = resolver.resolve(practice, problems)
                     if practice is not None and not problems:
-                        entry = Resolved(practice, result.diagnostics, card_digest(practice))
+                        entry = make_resolved(practice, result.diagnostics)
                         resolved = encode(entry, _REFERENCES)
                 made.append((source, content, key, encode(result), resolved))
         return made
@@ -404,7 +413,7 @@ def resolve_all(
             before = len(problems)
             practice = resolver.resolve(practice, problems)
             if practice is not None and len(problems) == before:
-                entry = Resolved(practice, tuple(parsed[source].diagnostics), card_digest(practice))
+                entry = make_resolved(practice, tuple(parsed[source].diagnostics))
                 cards[id(practice)] = entry.card
                 cache.remember(keys[source], entry)
                 store(keys[source], encode(entry, _REFERENCES))

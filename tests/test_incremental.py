@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,13 @@ def clean_build(root: Path, tmp: Path) -> dict[str, bytes]:
     return tree(out)
 
 
+def png(width: int, height: int) -> bytes:
+    """The head of a PNG file: enough for its size to be read."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + header
+            + struct.pack(">I", zlib.crc32(b"IHDR" + header)))
+
+
 TITLES = st.sampled_from(["Alpha", "Beta", "Gamma", "Delta", "Lapland coops", "Island power"])
 LOCATIONS = st.sampled_from(
     ["{country: FI, region: FI1D}", "{country: FI, region: FI1D7}", "{country: ES}",
@@ -39,7 +48,8 @@ LOCATIONS = st.sampled_from(
 )
 THEMES = st.sampled_from(["[social-economy]", "[energy]", "[energy, social-economy]", "[smart-specialisation]"])
 ENDS = st.sampled_from([None, "2019", "2030-01"])
-BODIES = st.sampled_from(["Text one.\n", "Other text.\n\n## Evidence of success\n\nGood.\n", "Third *body*.\n"])
+BODIES = st.sampled_from(["Text one.\n", "Other text.\n\n## Evidence of success\n\nGood.\n", "Third *body*.\n",
+                          "Pictured.\n\n![Logo](/logo.png)\n"])
 NAMES = st.sampled_from(["a.md", "b.md", "c.md", "d.md", "sub/e.md"])
 
 
@@ -78,6 +88,7 @@ OPERATIONS = st.one_of(
     st.tuples(st.just("file"), st.just("content/themes.yaml"), THEME_FILES),
     st.tuples(st.just("file"), st.just("content/site.yaml"), SITE_FILES),
     st.tuples(st.just("static"), st.sampled_from(["logo.txt", "docs/a.txt"]), STATIC_FILES),
+    st.tuples(st.just("static"), st.just("logo.png"), st.sampled_from([None, png(10, 10), png(20, 30)])),
     # Another day: 2026-01-01, or 2030-02-01, after which a practice ending in 2030-01 has ended.
     st.tuples(st.just("day"), st.sampled_from(["1767225600", "1896134400"]), st.none()),
 )
@@ -466,16 +477,35 @@ def test_a_new_day_resolves_no_practice_again_and_ends_those_that_ended(make_sit
     assert tree(root / "output") == clean_build(root, tmp_path)
 
 
+def test_a_changed_static_file_resolves_again_only_the_practices_with_local_images(make_site, monkeypatch,
+                                                                                  tmp_path):
+    from s3site.resolve import Resolver
+
+    root = make_site({"pic.md": practice_text(title="Pic", body="![A map](/img/map.png)\n"),
+                      "later.md": practice_text(title="Later", body="![A plan](/img/plan.png)\n"),
+                      "plain.md": practice_text(title="Plain")},
+                     files={"content/static/img/map.png": png(640, 480)}, site=SITE)
+    build(root, workers=1)
+    resolved: list[str] = []
+    resolve = Resolver.resolve
+    monkeypatch.setattr(Resolver, "resolve", lambda self, p, problems: resolved.append(p.slug) or resolve(self, p, problems))
+    (root / "content/static/img/plan.png").write_bytes(png(300, 100))  # the image the text awaited
+    (root / "content/static/img/map.png").write_bytes(png(320, 200))  # a new size
+    build(root, workers=1)
+    assert sorted(resolved) == ["later", "pic"]
+    assert 'width="300" height="100"' in (root / "output/practices/later/index.html").read_text()
+    assert 'width="320" height="200"' in (root / "output/practices/pic/index.html").read_text()
+    assert tree(root / "output") == clean_build(root, tmp_path)
+    resolved.clear()
+    (root / "content/static/docs").mkdir()
+    (root / "content/static/docs/report.pdf").write_bytes(b"%PDF-1.4\n")
+    build(root, workers=1)
+    assert "plain" not in resolved
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
 @pytest.mark.parametrize("change", ["theme title", "day", "image"])
 def test_what_resolving_reads_is_part_of_the_cache_key(make_site, monkeypatch, tmp_path, change):
-    import struct
-    import zlib
-
-    def png(width: int, height: int) -> bytes:
-        header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-        return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + header
-                + struct.pack(">I", zlib.crc32(b"IHDR" + header)))
-
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01
     root = make_site({"p.md": practice_text(end="2026-06", body="![A map](/img/map.png)\n")},
                      files={"content/static/img/map.png": png(640, 480)}, site=SITE)
