@@ -141,8 +141,9 @@ def load(
         resolver = Resolver(themes, registry, base_path=settings.base_path, today=today,
                             static_root=root / "content" / "static")
         # Everything a resolved practice depends on besides its own file, but the day and the
-        # static files, which resolve_all checks for each practice it loads.
-        context = digest(themes_digest, registry.fingerprint, settings.base_path)
+        # static files, which resolve_all checks for each practice it loads. Of the themes, only
+        # which ones there are: a cached practice holds its themes by id, and gets this build's.
+        context = digest(*sorted(resolver.theme_by_id), registry.fingerprint, settings.base_path)
         static = digest(*(f"{path}={value}" for path, value in scanned.files.items()
                           if path.startswith("content/static/")))
         practices, found, cards = resolve_all(root, scanned, parse_one_practice, cache, salt, workers,

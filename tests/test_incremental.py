@@ -477,6 +477,27 @@ def test_a_new_day_resolves_no_practice_again_and_ends_those_that_ended(make_sit
     assert tree(root / "output") == clean_build(root, tmp_path)
 
 
+def test_a_theme_retitled_resolves_no_practice_again(make_site, monkeypatch, tmp_path):
+    from s3site.resolve import Resolver
+
+    root = make_site({f"p{i}.md": practice_text(title=f"P{i}") for i in range(3)}, site=SITE)
+    build(root, workers=1)
+    resolved: list[str] = []
+    resolve = Resolver.resolve
+    monkeypatch.setattr(Resolver, "resolve", lambda self, p, problems: resolved.append(p.slug) or resolve(self, p, problems))
+    themes = root / "content/themes.yaml"
+    themes.write_text(themes.read_text().replace("Social economy", "Economía social"))
+    build(root, workers=1)
+    assert resolved == []
+    assert "Economía social" in (root / "output/practices/p1/index.html").read_text()
+    assert tree(root / "output") == clean_build(root, tmp_path)
+    resolved.clear()
+    themes.write_text(themes.read_text().replace("- id: energy", "- id: renewable-energy"))  # no practice's
+    build(root, workers=1)
+    assert resolved == ["p0", "p1", "p2"]  # which themes exist matters: a practice may name one that is gone
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
 def test_a_changed_static_file_resolves_again_only_the_practices_with_local_images(make_site, monkeypatch,
                                                                                   tmp_path):
     from s3site.resolve import Resolver
