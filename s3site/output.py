@@ -39,6 +39,7 @@ WRITES_HANDED_AT_ONCE = 16  # files handed to the writing thread together
 # this many files on: an edit's few are linked quicker than threads start.
 LINKING_THREADS = 4
 MIN_LINKS_FOR_THREADS = 1000
+UNKNOWN = ""  # the key of a spare's file whose key is lost: no output's key
 
 
 def check_output_folder(output: Path, *, site_root: Path) -> None:
@@ -123,6 +124,17 @@ class StagedOutput:
         if spare_keys is not None and build_id_of(spare):
             self.staging = spare
             self.spare_keys = spare_keys
+        elif build_id_of(spare):
+            # A whole past build whose keys are lost (a new s3site, a deleted cache). Deleting it
+            # first took seconds on a real disk; instead each of its files that is still the
+            # published one (one inode, as an unchanged file is linked) takes the published
+            # key, and any other is replaced when written, as every file of a spare is.
+            self.staging = spare
+            published = _inodes(output) if self.previous and self.output_keys else {}
+            self.spare_keys = {
+                relative: self.output_keys.get(relative, UNKNOWN) if published.get(relative) == inode else UNKNOWN
+                for relative, inode in _inodes(spare).items() if relative != MARKER
+            }
         else:
             if spare.exists():
                 shutil.rmtree(spare)
@@ -364,6 +376,24 @@ class StagedOutput:
             # The spare is half-updated: without a build id it is not trusted again.
             return
         shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _inodes(folder: Path) -> dict[str, int]:
+    """Every file in a folder and its subfolders, by relative path, with its inode number
+    (read with the listing: no system call a file)."""
+    found: dict[str, int] = {}
+
+    def walk(path: str, relative: str) -> None:
+        with os.scandir(path) as listing:
+            for entry in listing:
+                name = f"{relative}{entry.name}"
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path, name + "/")
+                else:
+                    found[name] = entry.inode()
+
+    walk(str(folder), "")
+    return found
 
 
 def _exchange(a: Path, b: Path) -> bool:

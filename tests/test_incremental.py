@@ -89,6 +89,8 @@ OPERATIONS = st.one_of(
     st.tuples(st.just("file"), st.just("content/site.yaml"), SITE_FILES),
     st.tuples(st.just("static"), st.sampled_from(["logo.txt", "docs/a.txt"]), STATIC_FILES),
     st.tuples(st.just("static"), st.just("logo.png"), st.sampled_from([None, png(10, 10), png(20, 30)])),
+    # The cache deleted: the next build has no keys for the spare folder, nor for what is published.
+    st.tuples(st.just("forget cache"), st.just(""), st.none()),
     # Another day: 2026-01-01, or 2030-02-01, after which a practice ending in 2030-01 has ended.
     st.tuples(st.just("day"), st.sampled_from(["1767225600", "1896134400"]), st.none()),
 )
@@ -130,6 +132,8 @@ def check_edits(root: Path, practices: Path, tmp: Path, steps: list) -> None:
                     override.write_text(name)
                 else:
                     override.unlink(missing_ok=True)
+            elif kind == "forget cache":
+                shutil.rmtree(root / ".s3site-cache", ignore_errors=True)
             elif kind == "day":
                 os.environ["SOURCE_DATE_EPOCH"] = name
             elif kind in ("page", "file", "static"):
@@ -198,6 +202,34 @@ def test_first_build_after_a_cold_one_links_the_unchanged_files(make_site, tmp_p
     assert len(linked) >= result.unchanged > len(after) / 2
     assert result.rendered < len(after) / 2  # kept by their keys, not found alike once rendered
     assert tree(published) == clean_build(root, tmp_path)
+
+
+def test_a_spare_folder_whose_keys_are_lost_is_brought_up_to_date_not_deleted(make_site, tmp_path, monkeypatch):
+    root = make_site({f"p{i}.md": practice_text(title=f"P{i}") for i in range(8)}, site=SITE)
+    published, spare = root / "output", root / ".output.s3site-spare"
+    deleted: list[Path] = []
+    rmtree = shutil.rmtree
+    monkeypatch.setattr(output_module.shutil, "rmtree", lambda path, **kw: deleted.append(Path(path)) or rmtree(path, **kw))
+    build(root, workers=1)
+    (root / "content/practices/p0.md").write_text(practice_text(title="P0", body="New words.\n"))
+    build(root, workers=1)
+    for step in range(2):  # the cache deleted (as a new s3site would ignore it), then an edit
+        if step == 0:
+            shutil.rmtree(root / ".s3site-cache")
+        else:
+            (root / "content/practices/p1.md").write_text(practice_text(title="P1", body="Other words.\n"))
+        folder = spare.stat().st_ino
+        before = {p.relative_to(published): p.stat() for p in published.rglob("*") if p.is_file()}
+        result = build(root, workers=1)
+        assert spare not in deleted
+        assert published.stat().st_ino == folder  # the spare, brought up to date and swapped in
+        after = {p.relative_to(published): p.stat() for p in published.rglob("*") if p.is_file()}
+        kept = [path for path, stat in after.items()
+                if path in before and (stat.st_ino, stat.st_mtime_ns) == (before[path].st_ino, before[path].st_mtime_ns)]
+        assert Path("practices/p5/index.html") in kept
+        assert Path("practices/p1/index.html") not in kept or step == 0
+        assert tree(published) == clean_build(root, tmp_path)
+    assert result.rendered < len(after) / 2  # its unchanged files known by the published keys
 
 
 def test_nothing_changed_is_reported_up_to_date(make_site, run):
