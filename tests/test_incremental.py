@@ -17,6 +17,7 @@ from s3site import fingerprint, parallel
 from s3site import output as output_module
 from s3site.builder import build
 from s3site.cache import CODE_SALT, ParseCache, decode, digest, encode
+from s3site.resolve import Resolver
 from s3site.sources import FileDigests, scan
 
 SITE = "title: T\nbase_url: https://example.org/sub/\nper_page: 2\nsearch: false\n"
@@ -468,16 +469,20 @@ def test_record_notes_are_trusted_only_for_the_file_they_describe(make_site, tmp
     assert tree(root / "output") == clean_build(root, tmp_path)
 
 
-def test_unchanged_practices_come_resolved_from_the_cache(make_site, monkeypatch, tmp_path):
-    from s3site import builder
-    from s3site.resolve import Resolver
-
-    root = make_site({f"p{i}.md": practice_text(title=f"P{i}", location="{country: FI, region: FI1D7}")
-                      for i in range(4)}, site=SITE)
-    build(root, workers=1)
+def record_resolved(monkeypatch) -> list[str]:
+    """The slugs of the practices resolved from now on, in order."""
     resolved: list[str] = []
     resolve = Resolver.resolve
     monkeypatch.setattr(Resolver, "resolve", lambda self, p, problems: resolved.append(p.slug) or resolve(self, p, problems))
+    return resolved
+
+
+def test_unchanged_practices_come_resolved_from_the_cache(make_site, monkeypatch, tmp_path):
+    from s3site import builder
+    root = make_site({f"p{i}.md": practice_text(title=f"P{i}", location="{country: FI, region: FI1D7}")
+                      for i in range(4)}, site=SITE)
+    build(root, workers=1)
+    resolved = record_resolved(monkeypatch)
     (root / "content/practices/p2.md").write_text(practice_text(title="P2", body="New.\n",
                                                                 location="{country: FI, region: FI1D7}"))
     build(root, workers=1)
@@ -492,15 +497,11 @@ def test_unchanged_practices_come_resolved_from_the_cache(make_site, monkeypatch
 
 
 def test_a_new_day_resolves_no_practice_again_and_ends_those_that_ended(make_site, monkeypatch, tmp_path):
-    from s3site.resolve import Resolver
-
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01
     root = make_site({"ends.md": practice_text(title="Ends", end="2026-06"),
                       "goes-on.md": practice_text(title="Goes on", end="2030-01")}, site=SITE)
     build(root, workers=1)
-    resolved: list[str] = []
-    resolve = Resolver.resolve
-    monkeypatch.setattr(Resolver, "resolve", lambda self, p, problems: resolved.append(p.slug) or resolve(self, p, problems))
+    resolved = record_resolved(monkeypatch)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1798761600")  # 2027-01-01: one of them has ended
     build(root, workers=1)
     assert resolved == []
@@ -510,13 +511,9 @@ def test_a_new_day_resolves_no_practice_again_and_ends_those_that_ended(make_sit
 
 
 def test_a_theme_retitled_resolves_no_practice_again(make_site, monkeypatch, tmp_path):
-    from s3site.resolve import Resolver
-
     root = make_site({f"p{i}.md": practice_text(title=f"P{i}") for i in range(3)}, site=SITE)
     build(root, workers=1)
-    resolved: list[str] = []
-    resolve = Resolver.resolve
-    monkeypatch.setattr(Resolver, "resolve", lambda self, p, problems: resolved.append(p.slug) or resolve(self, p, problems))
+    resolved = record_resolved(monkeypatch)
     themes = root / "content/themes.yaml"
     themes.write_text(themes.read_text().replace("Social economy", "Economía social"))
     build(root, workers=1)
@@ -532,16 +529,12 @@ def test_a_theme_retitled_resolves_no_practice_again(make_site, monkeypatch, tmp
 
 def test_a_changed_static_file_resolves_again_only_the_practices_with_local_images(make_site, monkeypatch,
                                                                                   tmp_path):
-    from s3site.resolve import Resolver
-
     root = make_site({"pic.md": practice_text(title="Pic", body="![A map](/img/map.png)\n"),
                       "later.md": practice_text(title="Later", body="![A plan](/img/plan.png)\n"),
                       "plain.md": practice_text(title="Plain")},
                      files={"content/static/img/map.png": png(640, 480)}, site=SITE)
     build(root, workers=1)
-    resolved: list[str] = []
-    resolve = Resolver.resolve
-    monkeypatch.setattr(Resolver, "resolve", lambda self, p, problems: resolved.append(p.slug) or resolve(self, p, problems))
+    resolved = record_resolved(monkeypatch)
     (root / "content/static/img/plan.png").write_bytes(png(300, 100))  # the image the text awaited
     (root / "content/static/img/map.png").write_bytes(png(320, 200))  # a new size
     build(root, workers=1)
