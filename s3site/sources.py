@@ -339,9 +339,16 @@ def resolve_all(
     hits = {source: found[key] for source, key in keys.items()
             if isinstance(found.get(key), Resolved) and found[key].static in ("", static)}
     for source, hit in hits.items():
+        changes: dict[str, object] = {}
         status = resolver.status_of(hit.practice)
         if status != hit.practice.status:  # the practice has ended since it was cached
-            practice = evolve(hit.practice, status=status)
+            changes["status"] = status
+        # Unpickled, a practice's themes are this build's already; kept in memory (the
+        # preview's), they are those of the build that made it, whose titles may be others.
+        if any(theme is not theme_by_id[theme.id] for theme in hit.practice.theme_objects):
+            changes["theme_objects"] = tuple(theme_by_id[theme.id] for theme in hit.practice.theme_objects)
+        if changes:
+            practice = evolve(hit.practice, **changes)
             hits[source] = Resolved(practice, hit.diagnostics, card_digest(practice), hit.static)
     # Their parse results stay in the cache, for the day the context changes.
     cache.keep(parse_keys[source] for source in hits)

@@ -98,21 +98,23 @@ OPERATIONS = st.one_of(
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=st.lists(st.lists(OPERATIONS, min_size=1, max_size=3), min_size=1, max_size=4))
-def test_any_edits_then_incremental_build_equal_a_clean_build(tmp_path_factory, steps):
+# In memory: builds keep what they parsed in a dict between them, as the preview does.
+@given(steps=st.lists(st.lists(OPERATIONS, min_size=1, max_size=3), min_size=1, max_size=4), in_memory=st.booleans())
+def test_any_edits_then_incremental_build_equal_a_clean_build(tmp_path_factory, steps, in_memory):
     tmp = tmp_path_factory.mktemp("incremental")
     root = write_site(tmp / "site", {"a.md": practice_text(), "b.md": practice_text(title="B")}, site=SITE)
+    memory = {} if in_memory else None
     day = os.environ.pop("SOURCE_DATE_EPOCH", None)  # the steps set their own
     try:
-        build(root, workers=1)
-        check_edits(root, root / "content/practices", tmp, steps)
+        build(root, workers=1, memory=memory)
+        check_edits(root, root / "content/practices", tmp, steps, memory)
     finally:
         os.environ.pop("SOURCE_DATE_EPOCH", None)
         if day is not None:
             os.environ["SOURCE_DATE_EPOCH"] = day
 
 
-def check_edits(root: Path, practices: Path, tmp: Path, steps: list) -> None:
+def check_edits(root: Path, practices: Path, tmp: Path, steps: list, memory: dict | None) -> None:
     for batch in steps:
         for kind, name, value in batch:
             path = practices / name
@@ -145,7 +147,7 @@ def check_edits(root: Path, practices: Path, tmp: Path, steps: list) -> None:
                 else:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.write_bytes(value if isinstance(value, bytes) else value.encode())
-        build(root, workers=1)
+        build(root, workers=1, memory=memory)
         assert tree(root / "output") == clean_build(root, tmp)
 
 
@@ -217,6 +219,8 @@ def test_a_spare_folder_whose_keys_are_lost_is_brought_up_to_date_not_deleted(ma
     for step in range(2):  # the cache deleted (as a new s3site would ignore it), then an edit
         if step == 0:
             shutil.rmtree(root / ".s3site-cache")
+            # Changed again: the spare's page of p0 is no longer the published one.
+            (root / "content/practices/p0.md").write_text(practice_text(title="P0", body="Newer words.\n"))
         else:
             (root / "content/practices/p1.md").write_text(practice_text(title="P1", body="Other words.\n"))
         folder = spare.stat().st_ino
@@ -510,19 +514,21 @@ def test_a_new_day_resolves_no_practice_again_and_ends_those_that_ended(make_sit
     assert tree(root / "output") == clean_build(root, tmp_path)
 
 
-def test_a_theme_retitled_resolves_no_practice_again(make_site, monkeypatch, tmp_path):
+@pytest.mark.parametrize("kept", ["on disk", "in memory"])  # in memory: the preview's
+def test_a_theme_retitled_resolves_no_practice_again(make_site, monkeypatch, tmp_path, kept):
     root = make_site({f"p{i}.md": practice_text(title=f"P{i}") for i in range(3)}, site=SITE)
-    build(root, workers=1)
+    memory = {} if kept == "in memory" else None
+    build(root, workers=1, memory=memory)
     resolved = record_resolved(monkeypatch)
     themes = root / "content/themes.yaml"
     themes.write_text(themes.read_text().replace("Social economy", "Economía social"))
-    build(root, workers=1)
+    build(root, workers=1, memory=memory)
     assert resolved == []
     assert "Economía social" in (root / "output/practices/p1/index.html").read_text()
     assert tree(root / "output") == clean_build(root, tmp_path)
     resolved.clear()
     themes.write_text(themes.read_text().replace("- id: energy", "- id: renewable-energy"))  # no practice's
-    build(root, workers=1)
+    build(root, workers=1, memory=memory)
     assert resolved == ["p0", "p1", "p2"]  # which themes exist matters: a practice may name one that is gone
     assert tree(root / "output") == clean_build(root, tmp_path)
 
