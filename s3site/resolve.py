@@ -90,7 +90,6 @@ class Resolver:
             **_local_files(practice, self.base_path, self.static_root),
         )
 
-
     def status_of(self, practice: Practice) -> str:
         """Whether a practice is ongoing or completed on the day of the build."""
         end = practice.end

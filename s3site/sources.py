@@ -350,7 +350,7 @@ def resolve_all(
         if changes:
             practice = evolve(hit.practice, **changes)
             hits[source] = Resolved(practice, hit.diagnostics, card_digest(practice), hit.static)
-    # Their parse results stay in the cache, for the day the context changes.
+    # Their parse results stay in the cache, for a build whose context has changed.
     cache.keep(parse_keys[source] for source in hits)
     fresh = [source for source in scan.practices if source not in hits]
     parsed, missing = _in_cache(fresh, scan, cache, salt)
