@@ -182,9 +182,7 @@ def _local_files(practice: Practice, base_path: str, static_root: Path | None) -
         return rebase_links(html, base_path)
 
     changes: dict[str, object] = {}
-    if base_path == "/" and "<img" not in "".join(_section_html(practice)) and not (
-        practice.image and practice.image.src.startswith("/")
-    ):
+    if base_path == "/" and not reads_static_files(practice):
         return changes  # nothing to size or rebase: most practices
     for name in ("description_html", "resources_needed_html", "evidence_of_success_html",
                  "potential_for_transfer_html", "expert_opinion_html"):

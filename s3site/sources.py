@@ -349,7 +349,7 @@ def resolve_all(
             changes["theme_objects"] = tuple(theme_by_id[theme.id] for theme in hit.practice.theme_objects)
         if changes:
             practice = evolve(hit.practice, **changes)
-            hits[source] = Resolved(practice, hit.diagnostics, card_digest(practice), hit.static)
+            hits[source] = make_resolved(practice, hit.diagnostics)
     # Their parse results stay in the cache, for a build whose context has changed.
     cache.keep(parse_keys[source] for source in hits)
     fresh = [source for source in scan.practices if source not in hits]
