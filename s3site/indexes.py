@@ -1,22 +1,22 @@
 """Group resolved practices into the site's indexes.
 
 Themes, regions (with countries as level-0 regions), types of region and
-related practices are computed here once, as term objects that hold their
-practices in a fixed order; templates never group or sort on their own.
+related practices (related.py) are computed here once, as term objects that
+hold their practices in a fixed order; templates never group or sort on their
+own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
-from .cache import ParseCache, digest
+from .cache import ParseCache
 from .config import Settings
 from .model import Page, Practice, RegionTerm, Site, Theme, ThemeTerm, TypeTerm
-from .parallel import in_two_processes
 from .regions import TYPOLOGY_LABELS, Region, RegionRegistry
+from .related import with_related
 
 
 def newest_first(practices: Iterable[Practice]) -> tuple[Practice, ...]:
@@ -130,82 +130,3 @@ def _type_terms(practices: tuple[Practice, ...], base: str) -> tuple[TypeTerm, .
         for type_id, label in TYPOLOGY_LABELS.items()
         if by_type.get(type_id)
     )
-
-
-def with_related(practices: tuple[Practice, ...], count: int, cache: ParseCache | None = None,
-                 workers: int = 1) -> None:
-    """Give each practice the ones that share most of its themes and places.
-
-    An edit to a practice's text changes nothing this depends on, so the
-    result is cached by a digest of what it reads of every practice.
-    """
-    if count <= 0:
-        return
-    features = digest("related", str(count), *(
-        f"{p.slug}|{p.title}|{','.join(p.themes)}|{','.join(r.code for r in p.location_chain)}"
-        for p in practices
-    ))
-    found = cache.get_many([features]).get(features) if cache else None
-    if not isinstance(found, list) or len(found) != len(practices):
-        found = _related_indices(practices, count, workers)
-        if cache:
-            cache.store(features, found)
-    for practice, related in zip(practices, found, strict=True):
-        # The practices were made or loaded for this build, and nothing has
-        # seen them yet: filling in the one field that needs all of them is
-        # safe, and a tenth of the cost of copying each. (The cache stored
-        # them before, without it; a later build sets it again.)
-        object.__setattr__(practice, "related", tuple(practices[j] for j in related))
-
-
-# From this many practices on, related ones are found in two processes (when there are two).
-MIN_PRACTICES_FOR_TWO_PROCESSES = 2000
-
-
-def _related_indices(practices: tuple[Practice, ...], count: int, workers: int = 1) -> list[list[int]]:
-    """For each practice, the positions of its related ones.
-
-    Scoring every pair would be quadratic; candidates come instead from the
-    same region, then the same country and theme, then the same theme, a
-    bounded number from each, and are scored by what they share.
-    """
-    # Themes as bits, so that counting shared themes is one AND and a popcount. Places
-    # as sets of codes: a chain is its last region's ancestors, so the codes two chains
-    # share are a common prefix (country first), and counting them is one intersection.
-    bit = {theme: 1 << i for i, theme in enumerate(sorted({t for p in practices for t in p.themes}))}
-    themes = [sum(bit[t] for t in set(p.themes)) for p in practices]
-    places = [frozenset(r.code for r in p.location_chain) for p in practices]
-    order = [(p.title.casefold(), p.slug) for p in practices]
-    by_region: dict[str, list[int]] = defaultdict(list)
-    by_country_theme: dict[tuple[str, str], list[int]] = defaultdict(list)
-    by_theme: dict[str, list[int]] = defaultdict(list)
-    for i, practice in enumerate(practices):
-        chain = practice.location_chain
-        if len(chain) > 1:
-            by_region[chain[min(2, len(chain) - 1)].code].append(i)
-        for theme in practice.themes:
-            by_country_theme[(chain[0].code, theme)].append(i)
-            by_theme[theme].append(i)
-    window = count * 3
-
-    def related_of(indices: Sequence[int]) -> list[list[int]]:
-        return [related_to(i) for i in indices]
-
-    def related_to(i: int) -> list[int]:
-        chain = practices[i].location_chain
-        candidates: set[int] = set()
-        if len(chain) > 1:
-            candidates.update(by_region[chain[min(2, len(chain) - 1)].code][: window * 2])
-        for theme in practices[i].themes:
-            candidates.update(by_country_theme[(chain[0].code, theme)][:window])
-            candidates.update(by_theme[theme][:window])
-        candidates.discard(i)
-        own_themes, own_places = themes[i], places[i]
-        scored = [(-shared, order[j], j) for j in candidates
-                  if (shared := 2 * (own_themes & themes[j]).bit_count() + len(own_places & places[j]))]
-        return [j for *_, j in heapq.nsmallest(count, scored)]
-
-    everyone = range(len(practices))
-    if workers > 1 and len(practices) >= MIN_PRACTICES_FOR_TWO_PROCESSES:
-        return in_two_processes(related_of, everyone)
-    return related_of(everyone)

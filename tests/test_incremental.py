@@ -363,11 +363,11 @@ def test_a_corrupt_file_digest_record_is_ignored(make_site, monkeypatch):
 
 
 def test_related_practices_are_computed_again_only_when_what_they_read_changes(make_site, monkeypatch, tmp_path):
-    from s3site import indexes
+    from s3site import related
 
     calls = []
-    compute = indexes._related_indices
-    monkeypatch.setattr(indexes, "_related_indices", lambda *args: calls.append(1) or compute(*args))
+    compute = related.related_positions
+    monkeypatch.setattr(related, "related_positions", lambda *args: calls.append(1) or compute(*args))
     practices = {f"p{i}.md": practice_text(title=f"P{i}", themes="[energy]", location=f"{{country: {c}}}")
                  for i, c in enumerate(["FI", "FI", "ES", "ES"])}
     root = make_site(practices, site=SITE)
@@ -683,7 +683,7 @@ def test_related_practices_come_by_shared_places_then_themes_then_title(make_sit
 
 
 def test_related_practices_found_in_two_processes_are_those_found_in_one(make_site, monkeypatch):
-    from s3site import indexes
+    from s3site import related
     from s3site.builder import load
 
     countries = ["FI", "FI", "ES", "ES", "FI", "ES", "FI"]
@@ -694,11 +694,80 @@ def test_related_practices_found_in_two_processes_are_those_found_in_one(make_si
     forks = []
     real_fork = os.fork
     monkeypatch.setattr(os, "fork", lambda: forks.append(1) or real_fork())
-    monkeypatch.setattr(indexes, "MIN_PRACTICES_FOR_TWO_PROCESSES", 2)
-    one = indexes._related_indices(site.practices, 3, workers=1)
+    monkeypatch.setattr(related, "MIN_PRACTICES_FOR_TWO_PROCESSES", 2)
+    features = related.features_of(site.practices)
+    one, _ = related.related_positions(features, 3, workers=1)
     assert not forks
-    two = indexes._related_indices(site.practices, 3, workers=2)
+    two, _ = related.related_positions(features, 3, workers=2)
     assert forks == [1] and two == one and any(one)
+
+
+# Few places and themes, short titles that tie but for case, and one or two related
+# practices, so that groups hold more practices than give candidates (count * 3, twice
+# that for a region) and an edit can move one in or out of them.
+CHAINS = [("FI",), ("FI", "FI1"), ("FI", "FI1", "FI1B"), ("FI", "FI1", "FI19"), ("ES", "ES5", "ES51"), ("ES",)]
+FEATURES = st.tuples(st.sampled_from(["A", "a", "B", "Cc", "cC"]),
+                     st.lists(st.sampled_from(["energy", "health", "water"]), min_size=1, max_size=2, unique=True),
+                     st.sampled_from(CHAINS))
+RELATED_EDITS = st.lists(st.one_of(
+    st.tuples(st.just("change"), st.integers(0, 99), FEATURES),
+    st.tuples(st.just("move"), st.integers(0, 99), st.integers(0, 99)),  # another date
+    st.tuples(st.just("delete"), st.integers(0, 99), st.none()),
+    st.tuples(st.just("add"), st.integers(0, 99), FEATURES),
+), max_size=4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(start=st.lists(FEATURES, min_size=12, max_size=60), rounds=st.lists(RELATED_EDITS, min_size=1, max_size=3),
+       count=st.integers(1, 2))
+def test_related_practices_updated_after_edits_equal_those_computed_afresh(start, rounds, count):
+    from s3site import related
+    from s3site.related import Features, related_positions
+
+    made = iter(range(10**6))
+
+    def practice(title, themes, places):
+        return Features(f"p{next(made)}", title, tuple(themes), places)
+
+    practices = [practice(*f) for f in start]
+    _, state = related_positions(practices, count)
+    for edits in rounds:
+        for kind, at, value in edits:
+            at %= len(practices)
+            if kind == "change":
+                practices[at] = practices[at]._replace(title=value[0], themes=tuple(value[1]), places=value[2])
+            elif kind == "move":
+                practices.insert(value % len(practices), practices.pop(at))
+            elif kind == "delete" and len(practices) > 1:
+                practices.pop(at)
+            elif kind == "add":
+                practices.insert(at, practice(*value))
+        with pytest.MonkeyPatch.context() as patch:  # however many changed, none computed afresh
+            patch.setattr(related, "MAX_SHARE_TO_UPDATE", 1.0)
+            updated, state = related_positions(practices, count, previous=state)
+        afresh, fresh_state = related_positions(practices, count)
+        assert updated == afresh
+        assert state == fresh_state
+
+
+def test_editing_a_title_computes_again_only_the_related_practices_that_may_change(caplog):
+    import logging
+
+    from s3site.related import Features, related_positions
+
+    chains = [("FI", "FI1", "FI1B"), ("FI", "FI1", "FI19"), ("ES", "ES5", "ES51"), ("SE", "SE1", "SE11")]
+    practices = [Features(f"p{i}", f"P{i}", (["energy", "health", "water"][i % 3],), chains[i % 4])
+                 for i in range(400)]
+    _, state = related_positions(practices, 2)
+    for at, computed in ((300, "1 of 400"), (1, "199 of 400")):
+        # p300 is among the newest of none of its groups: no other practice sees it. p1 is
+        # among the newest of all three: their members see it (FI19 and health: 100 + 133 - 34).
+        practices[at] = practices[at]._replace(title="Renamed")
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="s3site.related"):
+            updated, state = related_positions(practices, 2, previous=state)
+        assert f"related practices: {computed} computed" in caplog.text
+        assert updated == related_positions(practices, 2)[0]
 
 
 def test_a_first_build_reads_each_practice_once_and_records_its_digest(make_site, monkeypatch):
