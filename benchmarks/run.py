@@ -81,7 +81,7 @@ def say(message: str) -> None:
 @dataclass
 class Run:
     tool: str
-    kind: str  # cold, warm-up, noop, new-day, edit-practice, edit-template, search
+    kind: str  # cold, warm-up, noop, new-day, edit-practice, edit-title, edit-template, search
     seconds: float
     status: int
     max_rss_kb: int  # largest single process (os.wait4's ru_maxrss)
@@ -499,6 +499,13 @@ def s3site_incremental(bench: Bench, reps: int) -> None:
             with target.open("a", encoding="utf-8") as handle:
                 handle.write(f"\nThe benchmark added this sentence (edit {rep + 1}).\n")
             bench.build("s3site", "edit-practice", cold=False)
+        for rep in range(reps):
+            # A title shows in lists, feeds and other practices' related ones, not only on its page.
+            target = practices[(len(practices) // 3 + rep) % len(practices)]
+            originals.setdefault(target, target.read_bytes())
+            text = target.read_text(encoding="utf-8")
+            target.write_text(text.replace('title: "', f'title: "Retitled {rep + 1}: ', 1), encoding="utf-8")
+            bench.build("s3site", "edit-title", cold=False)
         package_template = bench.source / "s3site" / "templates" / "practice.html"
         source = package_template.read_text(encoding="utf-8")
         for rep in range(reps):
@@ -634,6 +641,8 @@ def report(bench: Bench, info: dict, tools: list[str], reps: dict[str, int]) -> 
                     rate=False),
         summary_row("rebuild after editing one practice", bench.select("s3site", "edit-practice"),
                     n, rate=False),
+        summary_row("rebuild after retitling one practice", bench.select("s3site", "edit-title"),
+                    n, rate=False),
         summary_row("rebuild after editing one template (practice.html)",
                     bench.select("s3site", "edit-template"), n, rate=False),
         summary_row("cold build with search on", bench.select("s3site", "search"), n),
@@ -646,6 +655,7 @@ def report(bench: Bench, info: dict, tools: list[str], reps: dict[str, int]) -> 
     mdit = ok_median(bench, "s3site-mdit", "cold")
     noop = ok_median(bench, "s3site", "noop")
     edit = ok_median(bench, "s3site", "edit-practice")
+    retitle = ok_median(bench, "s3site", "edit-title")
     s3_runs = [r for r in bench.runs if r.tool.startswith("s3site") and r.ok and r.kind != "search"]
     peak = max((r.max_rss_kb for r in s3_runs), default=float("nan"))
     heading = "## Ratios and the issue's targets"
@@ -665,10 +675,10 @@ def report(bench: Bench, info: dict, tools: list[str], reps: dict[str, int]) -> 
         ratio_row("s3site rebuild, nothing changed / Hugo cold", noop / hugo, "≤ 0.2 ×",
                   lambda v: v <= 0.2),
     ]
-    if edit == edit:
-        verdict = "met" if edit < 1.5 else "missed"
-        lines.append(f"| s3site rebuild after one practice edit | {fmt_s(edit)} | < 1.5 s "
-                     f"| {verdict} |")
+    for label, seconds in (("one practice edit", edit), ("retitling one practice", retitle)):
+        if seconds == seconds:
+            verdict = "met" if seconds < 1.5 else "missed"
+            lines.append(f"| s3site rebuild after {label} | {fmt_s(seconds)} | < 1.5 s | {verdict} |")
     if peak == peak:
         verdict = "met" if peak <= 300 * 1024 else "missed"
         lines.append(f"| s3site peak memory, any one process (search off) | {fmt_mb(peak)} "
@@ -682,6 +692,7 @@ def report(bench: Bench, info: dict, tools: list[str], reps: dict[str, int]) -> 
         ("s3site, rebuild with nothing changed", "s3site", "noop"),
         ("s3site, rebuild on a new day", "s3site", "new-day"),
         ("s3site, rebuild after editing one practice", "s3site", "edit-practice"),
+        ("s3site, rebuild after retitling one practice", "s3site", "edit-title"),
         ("s3site, rebuild after editing one template", "s3site", "edit-template"),
         ("s3site, cold with search on", "s3site", "search"),
     ]
