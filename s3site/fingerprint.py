@@ -3,7 +3,8 @@
 A page needs rendering again only when its key changes. The key covers
 everything global (settings, templates, registry, themes, free pages in the
 menu) and what the page's own context holds: each practice by the digest of
-its source file and its status, each index term by the practices it lists.
+its source file and its status, each index term by the practices it lists
+(those of the lists its template reads; of the others, how many).
 Templates that read the whole site (the home page, the indexes) also cover
 the digest of every practice.
 """
@@ -33,6 +34,18 @@ NOT_PRACTICES = frozenset({
     "site", "settings", "term", "region", "child", "node", "theme", "pager", "meta", "page",
     "crumb", "link", "person", "loop", "type_term", "t",
 })
+
+# The lists of practices an index term holds, and what else a template may read of one
+# (its key always covers these, and how many practices each list holds). A page showing a
+# term is made again when a practice in one of its lists changes only if the template reads
+# that list: the theme pages show their practices through the pager, not the term.
+TERM_LISTS = frozenset({"practices", "located", "leads", "joins"})
+TERM_FIELDS = frozenset({
+    "id", "title", "url", "theme", "count", "code", "name", "region", "regions", "chain", "children",
+    "involvement",
+})
+TERM_USE_RE = re.compile(r"\bterm\b(?:\s*\.\s*(\w+))?")
+JINJA_CODE_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)  # not the HTML around it ("term-list")
 
 # What a practice shows where it is listed (cards, related practices). When no
 # template lists more than these, editing a practice's text re-renders its own
@@ -114,7 +127,8 @@ class Fingerprinter:
             templates.findings["cards"] = lists_show_only_cards(templates)
         self.cards = templates.findings["cards"]
         self._site_wide: dict[str, bool] = templates.findings.setdefault("site_wide", {})
-        self._terms: dict[int, str] = {}
+        self._terms: dict[tuple[int, frozenset[str]], str] = {}
+        self._term_lists: dict[str, frozenset[str]] = templates.findings.setdefault("term_lists", {})
         # By id(): the practices live as long as the build. Lists are looked
         # up with map() over this dict, not item by item in Python: a
         # practice is listed fifteen times or so (its places, themes, years).
@@ -133,6 +147,9 @@ class Fingerprinter:
         # practice in the context is listed.
         # In the order plan.py made the context: the same for the same site.
         for name, value in output.context.items():
+            if name == "term" and isinstance(value, RegionTerm | ThemeTerm | TypeTerm):
+                parts.append(f"term={self._term(value, self.term_lists_read(output.template))}")
+                continue
             whole = name in ("practice", "practices") and output.template in ("", *WHOLE_PRACTICE_TEMPLATES)
             parts.append(f"{name}={self._walk(value, whole=whole)}")
         return digest(*parts)
@@ -143,17 +160,35 @@ class Fingerprinter:
             return False
         if template not in self._site_wide:
             self._site_wide[template] = False  # guards against include cycles
-            source = self.env.loader.get_source(self.env, template)[0]  # type: ignore[union-attr]
+            source, references = self._source(template)
             found = bool(SITE_LOCAL_RE.search(source))
-            try:
-                references = meta.find_referenced_templates(self.env.parse(source))
-            except jinja2.TemplateSyntaxError:
-                references = []
             for name in references:
                 # A computed template name could be anything: assume the worst.
                 found = found or name is None or self.reads_site(name)
             self._site_wide[template] = found
         return self._site_wide[template]
+
+    def term_lists_read(self, template: str) -> frozenset[str]:
+        """The lists of practices a template (or one it extends or includes) reads of `term`:
+        all of them when it reads more of it than TERM_FIELDS, or passes it on whole."""
+        if template not in self._term_lists:
+            self._term_lists[template] = frozenset()  # guards against include cycles
+            source, references = self._source(template)
+            read = {field for code in JINJA_CODE_RE.findall(source) for field in TERM_USE_RE.findall(code)}
+            read -= TERM_FIELDS
+            lists = TERM_LISTS if read - TERM_LISTS else frozenset(read)
+            for name in references:
+                lists |= TERM_LISTS if name is None else self.term_lists_read(name)
+            self._term_lists[template] = frozenset(lists)
+        return self._term_lists[template]
+
+    def _source(self, template: str) -> tuple[str, list[str | None]]:
+        """A template's text, and the templates it extends or includes (None: a computed name)."""
+        source = self.env.loader.get_source(self.env, template)[0]  # type: ignore[union-attr]
+        try:
+            return source, list(meta.find_referenced_templates(self.env.parse(source)))
+        except jinja2.TemplateSyntaxError:
+            return source, []
 
     def _listed(self, practice: Practice) -> str:
         """A listed practice: its card, or all of it when templates may show more."""
@@ -177,10 +212,7 @@ class Fingerprinter:
         if isinstance(value, Page):
             return f"G{value.digest}"
         if isinstance(value, RegionTerm | ThemeTerm | TypeTerm):
-            cached = self._terms.get(id(value))
-            if cached is None:
-                cached = self._terms[id(value)] = self._term(value)
-            return cached
+            return self._term(value, TERM_LISTS)
         if isinstance(value, Pager):
             # Every page's URL follows from the first one and the count.
             head = f"N{value.number}/{value.count}/{value.total}/{value.start}/{value.urls[0]}"
@@ -197,14 +229,21 @@ class Fingerprinter:
             return repr(value)
         return repr(value)
 
-    def _term(self, term: RegionTerm | ThemeTerm | TypeTerm) -> str:
+    def _term(self, term: RegionTerm | ThemeTerm | TypeTerm, read: frozenset[str]) -> str:
+        """A term's key: what it is, how many practices each list holds, and the lists `read`."""
+        cached = self._terms.get((id(term), read))
+        if cached is not None:
+            return cached
         if isinstance(term, RegionTerm):
-            lists = (term.located, term.leads, term.joins)
+            lists = {"located": term.located, "leads": term.leads, "joins": term.joins}
             children = ",".join(f"{c.code}:{c.count}:{c.involvement}" for c in term.children)
             chain = ",".join(t.code for t in term.chain)
             head = f"R{term.code}|{children}|{chain}"
         else:
-            lists = (term.practices,)
-            head = f"T{term.id}|{term.title}|{term.url}"
-        body = "|".join(map(self._list, lists))
-        return digest(head, body)
+            lists = {"practices": term.practices}
+            regions = ",".join(r.code for r in term.regions) if isinstance(term, TypeTerm) else ""
+            head = f"T{term.id}|{term.title}|{term.url}|{regions}"
+        counts = ",".join(str(len(listed)) for listed in lists.values())
+        body = "|".join(self._list(listed) if name in read else "" for name, listed in lists.items())
+        key = self._terms[(id(term), read)] = digest(head, counts, body)
+        return key

@@ -76,6 +76,9 @@ THEME_FILES = st.sampled_from([
 SITE_FILES = st.sampled_from([SITE, SITE.replace("per_page: 2", "per_page: 3"), SITE + "related: 1\n"])
 STATIC_FILES = st.sampled_from([None, b"one", b"three!!"])  # sizes differ: size and time stand for content
 
+THEME_NAMING_THE_OLDEST = ("{% extends 'base.html' %}{% block main %}<h1>{{ meta.title }}</h1>"
+                           "{% if term.practices %}<p>Oldest: {{ term.practices[-1].title }}</p>{% endif %}"
+                           "{% endblock %}")
 OPERATIONS = st.one_of(
     st.tuples(st.just("write"), NAMES, practice_files()),
     st.tuples(st.just("delete"), NAMES, st.none()),
@@ -85,6 +88,8 @@ OPERATIONS = st.one_of(
     st.tuples(st.just("template"), st.sampled_from(["", "<li>{{ item.title }}</li>\n",
                                                     "<li>{{ item.title }}: {{ item.description_html }}</li>\n"]),
               st.none()),
+    # A theme page that reads the term's practices, not only the pager's.
+    st.tuples(st.just("theme template"), st.sampled_from(["", THEME_NAMING_THE_OLDEST]), st.none()),
     st.tuples(st.just("page"), st.sampled_from(["about.md", "news.md"]), PAGE_TEXTS),
     st.tuples(st.just("file"), st.just("content/themes.yaml"), THEME_FILES),
     st.tuples(st.just("file"), st.just("content/site.yaml"), SITE_FILES),
@@ -128,8 +133,8 @@ def check_edits(root: Path, practices: Path, tmp: Path, steps: list, memory: dic
                 path.rename(practices / value)
             elif kind == "rewrite unchanged" and path.exists():
                 path.write_bytes(path.read_bytes())
-            elif kind == "template":
-                override = root / "templates/partials/card.html"
+            elif kind in ("template", "theme template"):
+                override = root / ("templates/partials/card.html" if kind == "template" else "templates/theme.html")
                 if name:
                     override.parent.mkdir(parents=True, exist_ok=True)
                     override.write_text(name)
@@ -149,6 +154,53 @@ def check_edits(root: Path, practices: Path, tmp: Path, steps: list, memory: dic
                     target.write_bytes(value if isinstance(value, bytes) else value.encode())
         build(root, workers=1, memory=memory)
         assert tree(root / "output") == clean_build(root, tmp)
+
+
+def test_retitling_a_practice_renders_again_only_the_list_pages_that_show_it(make_site, monkeypatch, tmp_path):
+    from s3site import builder
+
+    practices = {f"p{i}.md": practice_text(title=f"P{i}", start=f"201{i}-01") for i in range(6)}
+    root = make_site(practices, site=SITE)  # two practices a page: three pages a list
+    build(root, workers=1)
+    lists = [path for path in tree(root / "output")
+             if path.startswith(("themes/social-economy/", "regions/fi1d/")) and path.endswith(".html")]
+    showing = {path for path in lists if "P2" in (root / "output" / path).read_text()}
+    assert len(lists) == 6 and len(showing) == 2
+    rendered = []
+    real = builder.render_output
+    monkeypatch.setattr(builder, "render_output", lambda output, *rest: rendered.append(output.path)
+                        or real(output, *rest))
+    (root / "content/practices/p2.md").write_text(practice_text(title="Renamed", start="2012-01"))
+    build(root, workers=1)
+    assert {path for path in lists if path in rendered} == showing
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+def test_a_template_that_lists_a_terms_practices_is_made_again_when_one_changes(make_site, tmp_path):
+    practices = {f"p{i}.md": practice_text(title=f"P{i}", start=f"201{i}-01") for i in range(6)}
+    # The first page lists the newest two, and names the oldest.
+    root = make_site(practices, site=SITE, templates={"theme.html": THEME_NAMING_THE_OLDEST})
+    build(root, workers=1)
+    first_page = root / "output/themes/social-economy/index.html"
+    assert "Oldest: P0" in first_page.read_text()
+    (root / "content/practices/p0.md").write_text(practice_text(title="Renamed", start="2010-01"))
+    build(root, workers=1)
+    assert "Oldest: Renamed" in first_page.read_text()
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+def test_a_template_that_counts_a_terms_practices_is_made_again_when_a_list_grows(make_site, tmp_path):
+    region = "{% extends 'base.html' %}{% block main %}<h1>{{ meta.title }}</h1><p>Involved: {{ term.involvement }}</p>{% endblock %}"
+    root = make_site({"p.md": practice_text(title="P")}, site=SITE, templates={"region.html": region})
+    build(root, workers=1)
+    page = root / "output/regions/fi1d/index.html"
+    assert "Involved: 1" in page.read_text()
+    # Located elsewhere: FI1D's list of practices located there is the same, its count of involvement not.
+    (root / "content/practices/q.md").write_text(practice_text(
+        title="Q", location="{country: ES, region: ES22}", participating_regions="[FI1D]"))
+    build(root, workers=1)
+    assert "Involved: 2" in page.read_text()
+    assert tree(root / "output") == clean_build(root, tmp_path)
 
 
 def test_edit_rerenders_only_what_shows_the_practice(make_site):
