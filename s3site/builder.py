@@ -59,6 +59,7 @@ class BuildResult:
     rendered: int = 0
     seconds: float = 0.0
     search_seconds: float = 0.0
+    search_given_up: bool = False  # the previous search index was kept, out of date (give_up_search)
     warnings: list[Diagnostic] = field(default_factory=list)
     up_to_date: bool = False
     # Output files whose bytes may differ from the previously published ones, deleted ones
@@ -70,6 +71,8 @@ class BuildResult:
             return (f"Up to date: {self.practices} practices, {self.files} files; "
                     f"nothing changed since the last build ({self.seconds:.2f} s)")
         search = f", search {self.search_seconds:.2f} s" if self.search_seconds else ""
+        if self.search_given_up:
+            search = ", search index left for a later build"
         return (
             f"Built {self.practices} practices: {self.pages} pages, {self.files} files "
             f"({self.written} written, {self.unchanged} unchanged) in {self.seconds:.2f} s{search}"
@@ -209,11 +212,14 @@ def build(
     workers: int | None = None,
     use_cache: bool = True,
     memory: dict | None = None,
+    give_up_search: Callable[[], bool] | None = None,
 ) -> BuildResult:
     """Perform a full site build.
 
     `memory` is a dict a long-running caller keeps between builds, so that
     unchanged files are taken from memory rather than from the disk cache.
+    `give_up_search()`, asked while Pagefind runs, says whether to stop it and
+    keep the previous search index (the preview: a newer change is waiting).
     """
     started = time.perf_counter()
     root = root.resolve()
@@ -277,7 +283,7 @@ def build(
     spare_id = build_id_of(spare_folder(output))
     staged = StagedOutput(output, manifest.keys_for(published_id), manifest.keys_for(spare_id))
     notes = RecordNotes(cache_folder, output, keys)
-    search_seconds = 0.0
+    search_seconds, search_given_up = 0.0, False
     try:
         kept = staged.keep_all([(item.path, keys[item.path]) for item in outputs])
         to_render = [i for i, here in enumerate(kept) if not here]
@@ -311,7 +317,11 @@ def build(
         if site.settings.search:
             # The index is made from the staged pages, so the swap below
             # publishes pages and index together.
-            search_seconds = index_site(staged, site)
+            indexed = index_site(staged, site, give_up_search)
+            search_given_up = indexed is None
+            if search_given_up:  # not up to date: the next build indexes again
+                inputs = digest(inputs, "search index given up")
+            search_seconds = indexed or 0.0
         staged.commit(build_id)
         stage("search index and swap")
     except jinja2.TemplateError as exc:
@@ -345,6 +355,7 @@ def build(
         rendered=len(to_render),
         seconds=time.perf_counter() - started,
         search_seconds=search_seconds,
+        search_given_up=search_given_up,
         warnings=loaded.warnings,
         changed=changed,
     )

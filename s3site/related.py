@@ -63,7 +63,7 @@ def with_related(practices: tuple[Practice, ...], count: int, cache: ParseCache 
     if count <= 0:
         return
     features = features_of(practices)
-    key = digest("related", CODE_SALT, str(count), *map(repr, features))
+    key = digest("related", CODE_SALT, str(count), *map(tuple.__repr__, features))  # not the slower NamedTuple one
     state_key = digest("related state", CODE_SALT)
     found = cache.get_many([key]).get(key) if cache else None
     if cache and isinstance(found, list) and len(found) == len(practices):

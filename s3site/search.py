@@ -14,10 +14,16 @@ facets (`data-pagefind-filter`: theme, country, region, status, year).
 When no indexed page changed since the previous build, and the set of
 indexed pages and the Pagefind version are the same, the previous index is
 hard-linked into the staging folder instead of being rebuilt.
+
+The preview may give indexing up when a file changes meanwhile (Pagefind
+takes about 20 s at 10,000 practices, and the next save would wait for it):
+the previous index is then published with the new pages, stamped as out of
+date, so that the next build indexes again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import importlib
@@ -26,9 +32,11 @@ import logging
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from .errors import SiteError, error
@@ -39,6 +47,7 @@ log = logging.getLogger(__name__)
 
 BUNDLE = "pagefind"  # the index folder, relative to the output folder
 STAMP = ".s3site-index"  # in BUNDLE: what the index was made from, as a hash
+OUT_OF_DATE = "out of date"  # the STAMP of an index kept when indexing was given up
 # Parts of an indexed page that are labels rather than content.
 EXCLUDE_SELECTORS = (".facts dt",)
 # Pagefind's ready-made interfaces; the site has its own (assets/search.js).
@@ -77,20 +86,40 @@ def pagefind_executable() -> Path:
     return found
 
 
-def _run(command: list[str], cwd: str) -> str:
+class GivenUp(Exception):
+    """Pagefind was stopped: `give_up()` said so while it ran."""
+
+
+def _run(command: list[str], cwd: str, give_up: Callable[[], bool] | None = None) -> str:
     try:
-        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+        # In a process group of its own, so that stopping it stops all of it.
+        process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, start_new_session=True)
     except OSError as exc:
         problem = error("search", f"could not run Pagefind ({exc}); {INSTALL_HINT}")
         raise SiteError([problem]) from None
-    if done.returncode != 0:
-        detail = (done.stderr or done.stdout).strip().splitlines()[-5:]
+    try:
+        while True:
+            try:
+                stdout, stderr = process.communicate(timeout=None if give_up is None else 0.1)
+                break
+            except subprocess.TimeoutExpired:
+                if give_up is not None and give_up():
+                    raise GivenUp from None
+    except BaseException:  # given up, or Ctrl-C: never left running
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise
+    if process.returncode != 0:
+        detail = (stderr or stdout).strip().splitlines()[-5:]
         raise SiteError([error("search", "Pagefind failed: " + " / ".join(detail))])
-    return done.stdout
+    return stdout
 
 
-def index_site(staged: StagedOutput, site: Site) -> float:
-    """Index the staged site for search; return the seconds it took."""
+def index_site(staged: StagedOutput, site: Site, give_up: Callable[[], bool] | None = None) -> float | None:
+    """Index the staged site for search; return the seconds it took, or None if it was given up
+    because `give_up()` said so while Pagefind ran (the previous index is kept, out of date)."""
     started = time.perf_counter()
     pages = indexed_pages(site)
     if not pages:  # Pagefind cannot make an empty index; the search page says it failed to load
@@ -111,9 +140,14 @@ def index_site(staged: StagedOutput, site: Site) -> float:
             _link_tree(previous, target)
             how = "unchanged, reused"
         else:
-            out = _run([str(executable), "--site", str(staged.staging), "--output-subdir", BUNDLE,
-                        "--glob", _glob(pages), "--force-language", site.settings.language or "en",
-                        "--exclude-selectors", ", ".join(EXCLUDE_SELECTORS)], workdir)
+            try:
+                out = _run([str(executable), "--site", str(staged.staging), "--output-subdir", BUNDLE,
+                            "--glob", _glob(pages), "--force-language", site.settings.language or "en",
+                            "--exclude-selectors", ", ".join(EXCLUDE_SELECTORS)], workdir, give_up)
+            except GivenUp:
+                _keep_out_of_date(previous, target)
+                log.info("search index: given up for a newer change; the last one kept until the next build")
+                return None
             for name in UNUSED:
                 (target / name).unlink(missing_ok=True)
             canonicalise(target)
@@ -128,6 +162,20 @@ def index_site(staged: StagedOutput, site: Site) -> float:
     seconds = time.perf_counter() - started
     log.info("search index: %s in %.2f s", how, seconds)
     return seconds
+
+
+def _keep_out_of_date(previous: Path | None, target: Path) -> None:
+    """The previous index (if any) in place of the one Pagefind did not finish, stamped so
+    that the next build does not take it for up to date."""
+    if target.exists():
+        shutil.rmtree(target)
+    if previous is None or not (previous / "pagefind-entry.json").is_file():
+        return
+    _link_tree(previous, target)
+    stamp = target / STAMP
+    fresh = target / (STAMP + ".new")
+    fresh.write_text(OUT_OF_DATE + "\n", encoding="utf-8")
+    os.replace(fresh, stamp)  # not written through the link: the previous index keeps its own
 
 
 def _glob(pages: list[str]) -> str:

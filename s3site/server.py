@@ -666,9 +666,12 @@ class Preview:
             # first build, before serving starts, runs in parallel; an edit's incremental
             # rebuild is small, and starting workers would cost it more than they save.
             alone = threading.active_count() == 1
+            # Pagefind takes seconds on a large site (20 at 10,000 practices): a save meanwhile
+            # stops it rather than wait for it, and the next build indexes again.
+            told = self.notifier.told if self.notifier else None
             result = build(self.root, output=self.output, base_url=self.base_url(),
                            strict=self.strict, drafts=self.drafts, workers=None if alone else 1,
-                           memory=self.memory)
+                           memory=self.memory, give_up_search=told.is_set if told else None)
         except SiteError as exc:
             self.failed(exc.diagnostics, when, what)
             return
@@ -690,8 +693,9 @@ class Preview:
                              if _file_bytes(self.output / relative) == data}
         self.state.publish(pages, has_site=True, ok=True, errors=(), overlay="", base_path=base_path,
                            quick={})
+        later = "; search index left for the next build" if result.search_given_up else ""
         print(f"[{when}] Built{what}: {result.written} files written, {result.unchanged} "
-              f"unchanged, in {time.perf_counter() - started:.2f} s (build {self.state.builds})",
+              f"unchanged, in {time.perf_counter() - started:.2f} s (build {self.state.builds}){later}",
               flush=True)
 
     def show_edits(self, changed: Sequence[str]) -> None:

@@ -169,6 +169,52 @@ def test_a_changed_or_removed_practice_is_indexed_again(make_site, run, caplog):
     assert set(fragments(output)) == {"/practices/a/"}
 
 
+def slow_pagefind(folder: Path) -> Path:
+    """A Pagefind that tells its version at once but never finishes indexing."""
+    script = folder / "slow-pagefind"
+    script.write_text(f'#!/bin/sh\n[ "$1" = --version ] && exec "{search.pagefind_executable()}" "$@"\n'
+                      "exec sleep 30\n")
+    script.chmod(0o755)
+    return script
+
+
+def test_indexing_given_up_keeps_the_last_index_until_the_next_build(make_site, monkeypatch, tmp_path):
+    import time
+
+    from s3site.builder import build as build_site
+
+    root = make_site(TWO)
+    build_site(root)
+    before = bundle_files(root / "output")
+    (root / "content/practices/a.md").write_text(practice_text(title="Renamed practice"))
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(slow_pagefind(tmp_path)))
+    started = time.monotonic()
+    result = build_site(root, give_up_search=lambda: time.monotonic() - started > 0.5)
+    assert result.search_given_up and time.monotonic() - started < 20
+    assert "search index left for a later build" in result.summary()
+    assert "Renamed practice" in (root / "output/practices/a/index.html").read_text()
+    after = bundle_files(root / "output")
+    assert after.pop(".s3site-index") == b"out of date\n" and before.pop(".s3site-index") != b"out of date\n"
+    assert after == before  # the last index, whole, with the new pages
+    assert fragments(root / "output")["/practices/a/"]["meta"]["title"] != "Renamed practice"
+
+    monkeypatch.delenv("PAGEFIND_BINARY_PATH")
+    result = build_site(root)  # no file changed since: the index alone is out of date
+    assert not result.up_to_date and not result.search_given_up and result.search_seconds > 0
+    assert fragments(root / "output")["/practices/a/"]["meta"]["title"] == "Renamed practice"
+
+
+def test_a_build_not_asked_to_give_up_waits_for_pagefind(make_site, monkeypatch, tmp_path):
+    from s3site.builder import build as build_site
+
+    root = make_site(TWO)
+    build_site(root)
+    (root / "content/practices/a.md").write_text(practice_text(title="Renamed practice"))
+    result = build_site(root, give_up_search=lambda: False)
+    assert not result.search_given_up
+    assert fragments(root / "output")["/practices/a/"]["meta"]["title"] == "Renamed practice"
+
+
 def test_the_index_is_the_same_on_every_build(run, tmp_path):
     # Pagefind writes its filter files in hash-map order; s3site sorts them.
     first = build(run, REPO, "--output", tmp_path / "one")

@@ -740,6 +740,30 @@ def test_the_edited_page_is_served_before_the_build_and_unchanged_pages_stay(mak
         server.server_close()
 
 
+def test_a_save_while_the_preview_indexes_stops_the_indexing(make_site, tmp_path, monkeypatch):
+    from test_search import slow_pagefind
+
+    root = make_site()
+    state = State()
+    preview = Preview(root, tmp_path / "preview", "http://127.0.0.1:1", drafts=True, strict=False,
+                      state=state)
+    preview.rebuild()  # the first build, before any watching, indexes in full
+    assert (tmp_path / "preview/pagefind/pagefind-entry.json").is_file()
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(slow_pagefind(tmp_path)))
+
+    class Told:  # the watcher, told of another save while the build runs
+        told = threading.Event()
+
+    preview.notifier = Told()  # type: ignore[assignment]
+    edit_title(root, "First save")
+    threading.Timer(0.5, Told.told.set).start()
+    started = time.monotonic()
+    preview.rebuild(["content/practices/lapland.md"])
+    assert time.monotonic() - started < 20 and state.ok
+    assert "First save" in (tmp_path / "preview/practices/lapland/index.html").read_text()
+    assert (tmp_path / "preview/pagefind/pagefind-entry.json").is_file()  # the last index, kept
+
+
 def test_a_save_the_last_build_already_showed_reloads_no_page(make_site, tmp_path):
     root = make_site()
     state = State()
