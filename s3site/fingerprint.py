@@ -4,7 +4,8 @@ A page needs rendering again only when its key changes. The key covers
 everything global (settings, templates, registry, themes, free pages in the
 menu) and what the page's own context holds: each practice by the digest of
 its source file and its status, each index term by the practices it lists
-(those of the lists its template reads; of the others, how many).
+(those of the lists its template reads; of the others, how many; and when the
+template reaches a region's neighbours, every list of its country).
 Templates that read the whole site (the home page, the indexes) also cover
 the digest of every practice.
 """
@@ -15,10 +16,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import fields, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jinja2
-from jinja2 import meta
+from jinja2 import meta, nodes
 
 from .cache import CODE_SALT, digest
 from .model import Page, Practice, RegionTerm, Site, ThemeTerm, TypeTerm
@@ -27,7 +28,10 @@ from .render import Meta, Pager, TemplateSet
 
 # What a template may read of `site` without depending on every practice:
 # the settings and the free pages (menu, footer), which the global key covers.
-SITE_LOCAL_RE = re.compile(r"\bsite\.(?!menu\b|pages\b|settings\b)")
+SITE_LOCAL_FIELDS = frozenset({"menu", "pages", "settings"})
+# Helpers that look up index terms of the whole site (render.py): a template using one
+# depends on every practice, as if it read `site` itself.
+SITE_READING_HELPERS = frozenset({"region_term", "europe_map", "europe_map_legend", "stats_charts"})
 DOTTED_RE = re.compile(r"([A-Za-z_]\w*|\))((?:\.\w+)+)|attribute=[\"'](\w+)")
 # Names the default templates give to objects that are not practices.
 NOT_PRACTICES = frozenset({
@@ -40,12 +44,12 @@ NOT_PRACTICES = frozenset({
 # term is made again when a practice in one of its lists changes only if the template reads
 # that list: the theme pages show their practices through the pager, not the term.
 TERM_LISTS = frozenset({"practices", "located", "leads", "joins"})
-TERM_FIELDS = frozenset({
-    "id", "title", "url", "theme", "count", "code", "name", "region", "regions", "chain", "children",
-    "involvement",
-})
-TERM_USE_RE = re.compile(r"\bterm\b(?:\s*\.\s*(\w+))?")
-JINJA_CODE_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)  # not the HTML around it ("term-list")
+TERM_FIELDS = frozenset({"id", "title", "url", "theme", "count", "code", "name", "region", "regions", "involvement"})
+# A template reading anything else of a term (a region's `children` or `chain`, or the term
+# passed on whole) may reach every region of its country and their lists: the region pages
+# get what they show of other regions as `crumbs` and `subregions` instead (plan.py).
+NEIGHBOURS = "neighbours"
+EVERYTHING_OF_A_TERM = TERM_LISTS | {NEIGHBOURS}
 
 # What a practice shows where it is listed (cards, related practices). When no
 # template lists more than these, editing a practice's text re-renders its own
@@ -99,6 +103,42 @@ def _attributes_read(text: str) -> set[str]:
     return used
 
 
+class _TemplateReads(NamedTuple):
+    """What one template reads (fingerprint.py's view of it), from its syntax tree."""
+
+    site: bool  # the site's content, not only its settings and free pages
+    term: set[str]  # attributes of `term`; "" for any other use (passed on, indexed by a variable)
+    references: list[str | None]  # the templates it extends or includes; None: a computed name
+
+
+def _template_reads(tree: nodes.Template) -> _TemplateReads:
+    site, term = False, set()
+    stack: list[tuple[nodes.Node, nodes.Node | None]] = [(tree, None)]
+    while stack:
+        node, parent = stack.pop()
+        if isinstance(node, nodes.Name) and node.ctx == "load":
+            if node.name == "term":
+                term.add(_field_read(node, parent))
+            elif node.name == "site":
+                site = site or _field_read(node, parent) not in SITE_LOCAL_FIELDS
+            site = site or node.name in SITE_READING_HELPERS
+        elif isinstance(node, nodes.Filter | nodes.Test):
+            site = site or node.name in SITE_READING_HELPERS
+        elif isinstance(node, nodes.Const):  # map("region_term")
+            site = site or (isinstance(node.value, str) and node.value in SITE_READING_HELPERS)
+        stack.extend((child, node) for child in node.iter_child_nodes())
+    return _TemplateReads(site, term, list(meta.find_referenced_templates(tree)))
+
+
+def _field_read(name: nodes.Name, parent: nodes.Node | None) -> str:
+    """The attribute read of a name (`term.url`, `term["url"]`), or "" for any other use."""
+    if isinstance(parent, nodes.Getattr) and parent.node is name:
+        return parent.attr
+    if isinstance(parent, nodes.Getitem) and parent.node is name and isinstance(parent.arg, nodes.Const):
+        return str(parent.arg.value)
+    return ""
+
+
 def site_digest(site: Site) -> str:
     """One digest of every practice and page the site shows."""
     return digest(
@@ -129,6 +169,8 @@ class Fingerprinter:
         self._site_wide: dict[str, bool] = templates.findings.setdefault("site_wide", {})
         self._terms: dict[tuple[int, frozenset[str]], str] = {}
         self._term_lists: dict[str, frozenset[str]] = templates.findings.setdefault("term_lists", {})
+        self._locals: dict[str, _TemplateReads] = {}
+        self._countries: dict[str, str] = {}
         # By id(): the practices live as long as the build. Lists are looked
         # up with map() over this dict, not item by item in Python: a
         # practice is listed fifteen times or so (its places, themes, years).
@@ -159,36 +201,46 @@ class Fingerprinter:
         if not template:
             return False
         if template not in self._site_wide:
-            self._site_wide[template] = False  # guards against include cycles
-            source, references = self._source(template)
-            found = bool(SITE_LOCAL_RE.search(source))
-            for name in references:
-                # A computed template name could be anything: assume the worst.
-                found = found or name is None or self.reads_site(name)
-            self._site_wide[template] = found
+            closure = self._closure(template)
+            self._site_wide[template] = closure is None or any(self._local(name).site for name in closure)
         return self._site_wide[template]
 
     def term_lists_read(self, template: str) -> frozenset[str]:
         """The lists of practices a template (or one it extends or includes) reads of `term`:
-        all of them when it reads more of it than TERM_FIELDS, or passes it on whole."""
+        all of them and the term's neighbours when it reads more of it than TERM_FIELDS."""
         if template not in self._term_lists:
-            self._term_lists[template] = frozenset()  # guards against include cycles
-            source, references = self._source(template)
-            read = {field for code in JINJA_CODE_RE.findall(source) for field in TERM_USE_RE.findall(code)}
-            read -= TERM_FIELDS
-            lists = TERM_LISTS if read - TERM_LISTS else frozenset(read)
-            for name in references:
-                lists |= TERM_LISTS if name is None else self.term_lists_read(name)
-            self._term_lists[template] = frozenset(lists)
+            closure = self._closure(template)
+            read = set() if closure is not None else {""}
+            for name in closure or ():
+                read |= self._local(name).term
+            self._term_lists[template] = (
+                EVERYTHING_OF_A_TERM if read - TERM_LISTS - TERM_FIELDS else frozenset(read & TERM_LISTS)
+            )
         return self._term_lists[template]
 
-    def _source(self, template: str) -> tuple[str, list[str | None]]:
-        """A template's text, and the templates it extends or includes (None: a computed name)."""
-        source = self.env.loader.get_source(self.env, template)[0]  # type: ignore[union-attr]
-        try:
-            return source, list(meta.find_referenced_templates(self.env.parse(source)))
-        except jinja2.TemplateSyntaxError:
-            return source, []
+    def _closure(self, template: str) -> set[str] | None:
+        """A template and every one it extends or includes, however deep; None when one
+        of them has a computed name, which could be any template."""
+        found, todo = {template}, [template]
+        while todo:
+            for name in self._local(todo.pop()).references:
+                if name is None:
+                    return None
+                if name not in found:
+                    found.add(name)
+                    todo.append(name)
+        return found
+
+    def _local(self, template: str) -> _TemplateReads:
+        """What a template itself reads, not counting the ones it extends or includes."""
+        reads = self._locals.get(template)
+        if reads is None:
+            source = self.env.loader.get_source(self.env, template)[0]  # type: ignore[union-attr]
+            try:
+                reads = self._locals[template] = _template_reads(self.env.parse(source))
+            except jinja2.TemplateSyntaxError:  # rendering reports it; until then, assume the worst
+                reads = self._locals[template] = _TemplateReads(site=True, term={""}, references=[None])
+        return reads
 
     def _listed(self, practice: Practice) -> str:
         """A listed practice: its card, or all of it when templates may show more."""
@@ -212,7 +264,7 @@ class Fingerprinter:
         if isinstance(value, Page):
             return f"G{value.digest}"
         if isinstance(value, RegionTerm | ThemeTerm | TypeTerm):
-            return self._term(value, TERM_LISTS)
+            return self._term(value, EVERYTHING_OF_A_TERM)
         if isinstance(value, Pager):
             # Every page's URL follows from the first one and the count.
             head = f"N{value.number}/{value.count}/{value.total}/{value.start}/{value.urls[0]}"
@@ -230,15 +282,14 @@ class Fingerprinter:
         return repr(value)
 
     def _term(self, term: RegionTerm | ThemeTerm | TypeTerm, read: frozenset[str]) -> str:
-        """A term's key: what it is, how many practices each list holds, and the lists `read`."""
+        """A term's key: what it is, how many practices each list holds, and the lists `read`
+        (with NEIGHBOURS, those of every region in a region's country)."""
         cached = self._terms.get((id(term), read))
         if cached is not None:
             return cached
         if isinstance(term, RegionTerm):
             lists = {"located": term.located, "leads": term.leads, "joins": term.joins}
-            children = ",".join(f"{c.code}:{c.count}:{c.involvement}" for c in term.children)
-            chain = ",".join(t.code for t in term.chain)
-            head = f"R{term.code}|{children}|{chain}"
+            head = f"R{term.code}|" + (self._country(term.chain[0]) if NEIGHBOURS in read else "")
         else:
             lists = {"practices": term.practices}
             regions = ",".join(r.code for r in term.regions) if isinstance(term, TypeTerm) else ""
@@ -246,4 +297,16 @@ class Fingerprinter:
         counts = ",".join(str(len(listed)) for listed in lists.values())
         body = "|".join(self._list(listed) if name in read else "" for name, listed in lists.items())
         key = self._terms[(id(term), read)] = digest(head, counts, body)
+        return key
+
+    def _country(self, country: RegionTerm) -> str:
+        """Every list of every region in a country: what its regions can reach of each other."""
+        key = self._countries.get(country.code)
+        if key is None:
+            parts, todo = [], [country]
+            while todo:
+                term = todo.pop()
+                parts.append(f"{term.code}:{self._list(term.located)}|{self._list(term.leads)}|{self._list(term.joins)}")
+                todo.extend(term.children)
+            key = self._countries[country.code] = digest(*parts)
         return key

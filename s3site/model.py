@@ -320,6 +320,19 @@ class RegionTerm:
 
 
 @dataclass(frozen=True, slots=True)
+class RegionLink:
+    """Another region as a page shows it: its name and page, and on a region's page, how
+    many practices it has. Pages get these rather than other regions' terms, so that their
+    keys (fingerprint.py) cover what they show of those regions, not every practice listed there."""
+
+    code: str
+    name: str
+    url: str
+    count: int = 0
+    involvement: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class TypeTerm:
     """A type of region (island, border, mountain...) with the practices located in one."""
 

@@ -7,11 +7,15 @@ the same name. Every template gets the same small context:
 - `site`: the Site (settings, practices, themes, regions, countries, pages)
 - `settings`: the site's Settings, for short
 - `meta`: the page's title, description, canonical URL and kind
-- plus what the page is about: `practice`, `term`, `pager`, `page`...
+- plus what the page is about: `practice`, `term`, `pager`, `page`... (a
+  region's page also gets its `crumbs` and `subregions`, as RegionLinks)
 
 Helpers available in templates: `url(path)` (a site path under the base
 path), `absolute(url)` (with the host, for feeds and canonical links) and the
-filters `iso` (a date as YYYY-MM-DD) and `jsonld` (schema.org data).
+filters `iso` (a date as YYYY-MM-DD), `jsonld` (schema.org data) and
+`region_link` (a region or its code as `name` and `url` of its page).
+`region_term` gives a region's whole index term (its lists, its neighbours):
+a page using it is made again after any edit, as are pages reading `site`.
 `card(practice)` renders partials/card.html (with the practice as `item`)
 once per build; lists show practices through it. `europe_map(id)` and
 `europe_map_legend()` draw the map of Europe. Charts (stats.py): `stats_charts()` gives the statistics page's charts by
@@ -23,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,8 +38,8 @@ from markupsafe import Markup
 from .cache import atomic_write, decode, digest, encode
 from .errors import Diagnostic, error
 from .mapsvg import render_legend, render_map
-from .model import Practice, Site
-from .regions import TYPOLOGY_LABELS
+from .model import Practice, RegionLink, Site
+from .regions import TYPOLOGY_LABELS, Region
 from .stats import Chart, render_chart, site_charts
 
 log = logging.getLogger(__name__)
@@ -205,6 +210,7 @@ class Renderer:
         self.env.filters["name_lang"] = lambda country: NAME_LANGUAGES.get(country, country.lower())
         self.env.filters["iso"] = _iso
         self.env.filters["region_term"] = lambda code: site.regions[code]
+        self.env.filters["region_link"] = _region_link(site)
         self.env.filters["type_label"] = lambda type_id: TYPOLOGY_LABELS.get(type_id, type_id)
         self.env.filters["jsonld"] = lambda practice: practice_jsonld(practice, site)
 
@@ -275,6 +281,21 @@ def template_error(exc: Exception, root: Path) -> Diagnostic:
 def _chart_svg(chart: Chart, chart_id: str, limit: int = 0, title: str = "") -> Markup:
     """A chart of stats.py as inline SVG (see `stats.render_chart`)."""
     return Markup(render_chart(chart, id_prefix=chart_id, limit=limit, title=title))
+
+
+def _region_link(site: Site) -> Callable[[Region | str], RegionLink]:
+    """The `region_link` filter: a region (or its code) as a name and a link to its page."""
+    links: dict[str, RegionLink] = {}
+
+    def region_link(region: Region | str) -> RegionLink:
+        code = region if isinstance(region, str) else region.code
+        link = links.get(code)
+        if link is None:
+            term = site.regions[code]
+            link = links[code] = RegionLink(code, term.name, term.url)
+        return link
+
+    return region_link
 
 
 def _iso(value: Any) -> str:

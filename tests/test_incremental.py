@@ -76,9 +76,15 @@ THEME_FILES = st.sampled_from([
 SITE_FILES = st.sampled_from([SITE, SITE.replace("per_page: 2", "per_page: 3"), SITE + "related: 1\n"])
 STATIC_FILES = st.sampled_from([None, b"one", b"three!!"])  # sizes differ: size and time stand for content
 
-THEME_NAMING_THE_OLDEST = ("{% extends 'base.html' %}{% block main %}<h1>{{ meta.title }}</h1>"
-                           "{% if term.practices %}<p>Oldest: {{ term.practices[-1].title }}</p>{% endif %}"
-                           "{% endblock %}")
+PAGE_HEAD = "{% extends 'base.html' %}{% block main %}<h1>{{ meta.title }}</h1>"
+THEME_NAMING_THE_OLDEST = (PAGE_HEAD + "{% if term.practices %}<p>Oldest: {{ term.practices[-1].title }}</p>"
+                           "{% endif %}{% endblock %}")
+# Region pages that read other regions' lists: through the term's children, its chain, or a lookup.
+REGION_NAMING_EACH_SUBREGIONS_NEWEST = (
+    PAGE_HEAD + "{% for child in term.children if child.located %}<p>{{ child.code }}: {{ child.located[0].title }}"
+    "</p>{% endfor %}{% endblock %}")
+REGION_NAMING_ITS_COUNTRYS_OLDEST = (
+    PAGE_HEAD + "{% set country = term.chain | first %}<p>{{ country.located[-1].title }}</p>{% endblock %}")
 OPERATIONS = st.one_of(
     st.tuples(st.just("write"), NAMES, practice_files()),
     st.tuples(st.just("delete"), NAMES, st.none()),
@@ -90,6 +96,8 @@ OPERATIONS = st.one_of(
               st.none()),
     # A theme page that reads the term's practices, not only the pager's.
     st.tuples(st.just("theme template"), st.sampled_from(["", THEME_NAMING_THE_OLDEST]), st.none()),
+    st.tuples(st.just("region template"), st.sampled_from(
+        ["", REGION_NAMING_EACH_SUBREGIONS_NEWEST, REGION_NAMING_ITS_COUNTRYS_OLDEST]), st.none()),
     st.tuples(st.just("page"), st.sampled_from(["about.md", "news.md"]), PAGE_TEXTS),
     st.tuples(st.just("file"), st.just("content/themes.yaml"), THEME_FILES),
     st.tuples(st.just("file"), st.just("content/site.yaml"), SITE_FILES),
@@ -119,6 +127,9 @@ def test_any_edits_then_incremental_build_equal_a_clean_build(tmp_path_factory, 
             os.environ["SOURCE_DATE_EPOCH"] = day
 
 
+OVERRIDES = {"template": "partials/card.html", "theme template": "theme.html", "region template": "region.html"}
+
+
 def check_edits(root: Path, practices: Path, tmp: Path, steps: list, memory: dict | None) -> None:
     for batch in steps:
         for kind, name, value in batch:
@@ -133,8 +144,8 @@ def check_edits(root: Path, practices: Path, tmp: Path, steps: list, memory: dic
                 path.rename(practices / value)
             elif kind == "rewrite unchanged" and path.exists():
                 path.write_bytes(path.read_bytes())
-            elif kind in ("template", "theme template"):
-                override = root / ("templates/partials/card.html" if kind == "template" else "templates/theme.html")
+            elif kind in OVERRIDES:
+                override = root / "templates" / OVERRIDES[kind]
                 if name:
                     override.parent.mkdir(parents=True, exist_ok=True)
                     override.write_text(name)
@@ -200,6 +211,89 @@ def test_a_template_that_counts_a_terms_practices_is_made_again_when_a_list_grow
         title="Q", location="{country: ES, region: ES22}", participating_regions="[FI1D]"))
     build(root, workers=1)
     assert "Involved: 2" in page.read_text()
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+def located(region: str) -> str:
+    return f"{{country: {region[:2]}, region: {region}}}"
+
+
+# Each: an override, the practices (newest last), and an edit after which a page shows
+# another region's list differently while the page's own term lists the same practices.
+REACHING_OTHER_REGIONS = {
+    "a subregion's list, through the children": (
+        "region.html", REGION_NAMING_EACH_SUBREGIONS_NEWEST, ["FI1B", "FI1D", "FI1D"],
+        ("p0.md", practice_text(title="Renamed", start="2010-01", location=located("FI1B")))),
+    "a subregion's subregions, through the package's region tree": (
+        "region.html", PAGE_HEAD + "{% with nodes = term.children, top = True %}"
+        "{% include 'partials/region_tree.html' %}{% endwith %}{% endblock %}", ["FI1D", "FI1D", "FI1D"],
+        ("p0.md", practice_text(title="P0", start="2010-01", location=located("FI1B")))),
+    "the country's list, through the chain": (
+        "region.html", REGION_NAMING_ITS_COUNTRYS_OLDEST, ["FI1B", "FI1D", "FI1D"],
+        ("p0.md", practice_text(title="Renamed", start="2010-01", location=located("FI1B")))),
+    "its own list, through the chain's last": (
+        "region.html", PAGE_HEAD + "{% set here = term.chain | last %}<p>{{ here.located[-1].title }}</p>"
+        "{% endblock %}", ["FI1D", "FI1D", "FI1D"],
+        ("p0.md", practice_text(title="Renamed", start="2010-01", location=located("FI1D")))),
+    "the ancestors' counts, through the chain": (
+        "region.html", PAGE_HEAD + "{% for t in term.chain %}<p>{{ t.code }} {{ t.count }}</p>{% endfor %}"
+        "{% endblock %}", ["FI1D"], ("q.md", practice_text(title="Q", location=located("FI1B")))),
+    "its own list, looked up by code": (
+        "region.html", PAGE_HEAD + "{% set here = term.code | region_term %}<p>{{ here.located[-1].title }}</p>"
+        "{% endblock %}", ["FI1D", "FI1D", "FI1D"],
+        ("p0.md", practice_text(title="Renamed", start="2010-01", location=located("FI1D")))),
+    "another region's count, looked up on a type's page": (
+        "region_type.html", PAGE_HEAD + "{% for region in term.regions %}{% with t = region.code | region_term %}"
+        "<p>{{ region.code }} {{ t.count }}</p>{% endwith %}{% endfor %}{% endblock %}",
+        ["FI1B1", "FI200", "FI1B1", "FI200"],
+        ("p0.md", practice_text(title="P0", start="2010-01", location=located("FI200")))),
+    "the regions, read from the site by key": (
+        "region.html", PAGE_HEAD + "{{ site['regions']['FI'].count }}{% endblock %}", ["FI1D"],
+        ("q.md", practice_text(title="Q", location=located("FI1B")))),
+    "its own list, in code after a string that looks like the code's end": (
+        "region.html", PAGE_HEAD + "{{ '}}' ~ term.located[-1].title }}{% endblock %}", ["FI1D", "FI1D", "FI1D"],
+        ("p0.md", practice_text(title="Renamed", start="2010-01", location=located("FI1D")))),
+}
+
+
+@pytest.mark.parametrize("case", REACHING_OTHER_REGIONS.values(), ids=REACHING_OTHER_REGIONS.keys())
+def test_a_page_reaching_other_regions_is_made_again_when_they_change(make_site, tmp_path, case):
+    template, override, places, (name, text) = case
+    practices = {f"p{i}.md": practice_text(title=f"P{i}", start=f"201{i}-01", location=located(place))
+                 for i, place in enumerate(places)}
+    root = make_site(practices, site=SITE, templates={template: override})
+    build(root, workers=1)
+    (root / "content/practices" / name).write_text(text)
+    build(root, workers=1)
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+def test_practice_and_region_pages_link_other_regions_without_depending_on_their_lists(make_site, monkeypatch,
+                                                                                       tmp_path):
+    from s3site import builder
+
+    practices = {"p0.md": practice_text(title="P0", location=located("FI1D7")),
+                 "p1.md": practice_text(title="P1", location=located("FI1B"), participating_regions="[ES22]"),
+                 "p2.md": practice_text(title="P2", location=located("FI1D7"))}  # p0's one related practice
+    root = make_site(practices, site=SITE + "related: 1\n")
+    build(root, workers=1)
+    practice_page = root / "output/practices/p0/index.html"
+    region_page = root / "output/regions/fi1d7/index.html"
+    html = practice_page.read_text()
+    assert 'href="/sub/regions/fi1d/"' in html and 'href="/sub/regions/fi/"' in html
+    assert 'href="/sub/regions/fi1/"' in region_page.read_text()
+    country = (root / "output/regions/fi/index.html").read_text()
+    assert 'href="/sub/regions/fi1/">Manner-Suomi</a> <span class="count">3</span>' in country
+    rendered = []
+    real = builder.render_output
+    monkeypatch.setattr(builder, "render_output", lambda output, *rest: rendered.append(output.path)
+                        or real(output, *rest))
+    # Retitled, in the same country: p0's page and its region's do not show p1, only link its regions.
+    (root / "content/practices/p1.md").write_text(
+        practice_text(title="Renamed", location=located("FI1B"), participating_regions="[ES22]"))
+    build(root, workers=1)
+    assert "practices/p1/index.html" in rendered
+    assert "practices/p0/index.html" not in rendered and "regions/fi1d7/index.html" not in rendered
     assert tree(root / "output") == clean_build(root, tmp_path)
 
 
