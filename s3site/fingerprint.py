@@ -61,8 +61,10 @@ CARD_FIELDS = frozenset({
 PRACTICE_ATTRIBUTES = frozenset(
     {f.name for f in fields(Practice)} | {"country_region", "date", "sections", "place"}
 )
+JSONLD_RE = re.compile(r"\bjsonld\b")
 # The package's own templates that show a whole practice; their lists use cards.
 WHOLE_PRACTICE_TEMPLATES = ("practice.html", "feed.xml")
+CARD_TEMPLATE = "partials/card.html"
 
 
 def card_digest(practice: Practice) -> str:
@@ -94,6 +96,8 @@ def lists_show_only_cards(templates: TemplateSet) -> bool:
 
 def _attributes_read(text: str) -> set[str]:
     """Attributes a template reads of objects that may be practices."""
+    if JSONLD_RE.search(text):  # the filter reads most of the practice it is given
+        return set(PRACTICE_ATTRIBUTES)
     used = set()
     for obj, chain, mapped in DOTTED_RE.findall(text):
         if mapped:
@@ -112,7 +116,7 @@ class _TemplateReads(NamedTuple):
 
 
 def _template_reads(tree: nodes.Template) -> _TemplateReads:
-    site, term = False, set()
+    site, term, references = False, set(), list(meta.find_referenced_templates(tree))
     stack: list[tuple[nodes.Node, nodes.Node | None]] = [(tree, None)]
     while stack:
         node, parent = stack.pop()
@@ -122,12 +126,16 @@ def _template_reads(tree: nodes.Template) -> _TemplateReads:
             elif node.name == "site":
                 site = site or _field_read(node, parent) not in SITE_LOCAL_FIELDS
             site = site or node.name in SITE_READING_HELPERS
+            if node.name == "card":  # the card() helper renders it with this page's globals
+                references.append(CARD_TEMPLATE)
         elif isinstance(node, nodes.Filter | nodes.Test):
             site = site or node.name in SITE_READING_HELPERS
+            if node.name == "card":  # the card() helper renders it with this page's globals
+                references.append(CARD_TEMPLATE)
         elif isinstance(node, nodes.Const):  # map("region_term")
             site = site or (isinstance(node.value, str) and node.value in SITE_READING_HELPERS)
         stack.extend((child, node) for child in node.iter_child_nodes())
-    return _TemplateReads(site, term, list(meta.find_referenced_templates(tree)))
+    return _TemplateReads(site, term, references)
 
 
 def _field_read(name: nodes.Name, parent: nodes.Node | None) -> str:

@@ -297,6 +297,22 @@ def test_practice_and_region_pages_link_other_regions_without_depending_on_their
     assert tree(root / "output") == clean_build(root, tmp_path)
 
 
+@pytest.mark.parametrize("card", [
+    "<li>{{ item.title }} (one of {{ site.practices | length }})</li>\n",
+    "<li>{{ item.title }} <script type='application/ld+json'>{{ item | jsonld }}</script></li>\n",
+], ids=["reading the site", "with schema.org data"])
+def test_lists_are_made_again_when_what_their_cards_read_changes(make_site, tmp_path, card):
+    practices = {"far.md": practice_text(title="Far", location=located("ES22"), themes="[energy]")}
+    root = make_site(practices, site=SITE, templates={"partials/card.html": card})
+    build(root, workers=1)
+    # Elsewhere, or the same practice with other keywords: ES22's list of practices is the same.
+    (root / "content/practices/near.md").write_text(practice_text(title="Near"))
+    (root / "content/practices/far.md").write_text(
+        practice_text(title="Far", location=located("ES22"), themes="[energy]", keywords="[wind]"))
+    build(root, workers=1)
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
 def test_edit_rerenders_only_what_shows_the_practice(make_site):
     practices = {f"p{i}.md": practice_text(title=f"P{i}", location="{country: FI, region: FI1D}")
                  for i in range(6)}
