@@ -130,8 +130,6 @@ def _template_reads(tree: nodes.Template) -> _TemplateReads:
                 references.append(CARD_TEMPLATE)
         elif isinstance(node, nodes.Filter | nodes.Test):
             site = site or node.name in SITE_READING_HELPERS
-            if node.name == "card":  # the card() helper renders it with this page's globals
-                references.append(CARD_TEMPLATE)
         elif isinstance(node, nodes.Const):  # map("region_term")
             site = site or (isinstance(node.value, str) and node.value in SITE_READING_HELPERS)
         stack.extend((child, node) for child in node.iter_child_nodes())

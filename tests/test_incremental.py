@@ -84,7 +84,8 @@ REGION_NAMING_EACH_SUBREGIONS_NEWEST = (
     PAGE_HEAD + "{% for child in term.children if child.located %}<p>{{ child.code }}: {{ child.located[0].title }}"
     "</p>{% endfor %}{% endblock %}")
 REGION_NAMING_ITS_COUNTRYS_OLDEST = (
-    PAGE_HEAD + "{% set country = term.chain | first %}<p>{{ country.located[-1].title }}</p>{% endblock %}")
+    PAGE_HEAD + "{% set country = term.chain | first %}{% if country.located %}<p>{{ country.located[-1].title }}</p>"
+    "{% endif %}{% endblock %}")
 OPERATIONS = st.one_of(
     st.tuples(st.just("write"), NAMES, practice_files()),
     st.tuples(st.just("delete"), NAMES, st.none()),
