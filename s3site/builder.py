@@ -264,7 +264,7 @@ def build(
     if clashes:
         raise SiteError(clashes + loaded.warnings)
     templates, templates_digest = _templates(root, cache_folder, memory)
-    renderer = Renderer(site, templates)
+    renderer = Renderer(site, templates, loaded.registry)
     fingerprints = Fingerprinter(
         site, templates, global_key(site, templates_digest, [loaded.registry.fingerprint, loaded.themes_digest]),
         loaded.cards,

@@ -12,7 +12,6 @@ the digest of every practice.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import fields, is_dataclass
 from pathlib import Path
@@ -27,17 +26,17 @@ from .plan import Output
 from .render import Meta, Pager, TemplateSet
 
 # What a template may read of `site` without depending on every practice:
-# the settings and the free pages (menu, footer), which the global key covers.
-SITE_LOCAL_FIELDS = frozenset({"menu", "pages", "settings"})
+# the settings and the links to the free pages (menu, footer), which the global key covers.
+SITE_LOCAL_FIELDS = frozenset({"menu", "page_links", "settings"})
 # Helpers that look up index terms of the whole site (render.py): a template using one
 # depends on every practice, as if it read `site` itself.
 SITE_READING_HELPERS = frozenset({"region_term", "europe_map", "europe_map_legend", "stats_charts"})
-DOTTED_RE = re.compile(r"([A-Za-z_]\w*|\))((?:\.\w+)+)|attribute=[\"'](\w+)")
-# Names the default templates give to objects that are not practices.
-NOT_PRACTICES = frozenset({
-    "site", "settings", "term", "region", "child", "node", "theme", "pager", "meta", "page",
-    "crumb", "link", "person", "loop", "type_term", "t",
-})
+# What every page's context holds (render.py, plan.py), none of them a practice.
+CONTEXT_OBJECTS = frozenset({"site", "settings", "meta", "term", "pager", "loop"})
+# What of them holds practices: a term's lists, the site's practices, a pager's items.
+PRACTICE_HOLDERS = frozenset({"practices", "located", "leads", "joins", "items"})
+# Filters whose first argument names an attribute of each item: selectattr("summary").
+ATTRIBUTE_FILTERS = frozenset({"selectattr", "rejectattr", "groupby", "attr", "sum"})
 
 # The lists of practices an index term holds, and what else a template may read of one
 # (its key always covers these, and how many practices each list holds). A page showing a
@@ -49,6 +48,7 @@ TERM_FIELDS = frozenset({"id", "title", "url", "theme", "count", "code", "name",
 # passed on whole) may reach every region of its country and their lists: the region pages
 # get what they show of other regions as `crumbs` and `subregions` instead (plan.py).
 NEIGHBOURS = "neighbours"
+ANY_USE = ""
 EVERYTHING_OF_A_TERM = TERM_LISTS | {NEIGHBOURS}
 
 # What a practice shows where it is listed (cards, related practices). When no
@@ -61,7 +61,6 @@ CARD_FIELDS = frozenset({
 PRACTICE_ATTRIBUTES = frozenset(
     {f.name for f in fields(Practice)} | {"country_region", "date", "sections", "place"}
 )
-JSONLD_RE = re.compile(r"\bjsonld\b")
 # The package's own templates that show a whole practice; their lists use cards.
 WHOLE_PRACTICE_TEMPLATES = ("practice.html", "feed.xml")
 CARD_TEMPLATE = "partials/card.html"
@@ -89,29 +88,53 @@ def lists_show_only_cards(templates: TemplateSet) -> bool:
             seen.add(name)
             if is_package and name in WHOLE_PRACTICE_TEMPLATES:
                 continue
-            if _attributes_read(path.read_text(encoding="utf-8", errors="replace")) & heavy:
+            try:
+                tree = templates.environment.parse(path.read_text(encoding="utf-8", errors="replace"))
+            except jinja2.TemplateSyntaxError:  # rendering reports it; until then, assume the worst
+                return False
+            if _attributes_read(tree) & heavy:
                 return False
     return True
 
 
-def _attributes_read(text: str) -> set[str]:
-    """Attributes a template reads of objects that may be practices."""
-    if JSONLD_RE.search(text):  # the filter reads most of the practice it is given
-        return set(PRACTICE_ATTRIBUTES)
+def _attributes_read(tree: nodes.Template) -> set[str]:
+    """Attributes a template reads of what may be a practice: of anything but the context's
+    own objects (`meta.description`, `term.region`) and what helpers return."""
     used = set()
-    for obj, chain, mapped in DOTTED_RE.findall(text):
-        if mapped:
-            used.add(mapped)
-        elif obj not in NOT_PRACTICES:
-            used.update(chain.strip(".").split("."))
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        if _never_a_practice(node.node):
+            continue
+        if isinstance(node, nodes.Getattr):
+            used.add(node.attr)
+        elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+            used.add(node.arg.value)
+    for node in tree.find_all(nodes.Filter):
+        if node.name == "jsonld":  # reads most of the practice it is given
+            return set(PRACTICE_ATTRIBUTES)
+        named = [k.value for k in node.kwargs if k.key == "attribute"]
+        if node.name in ATTRIBUTE_FILTERS and node.args:
+            named.append(node.args[0])  # selectattr("summary")
+        used.update(n.value for n in named if isinstance(n, nodes.Const) and isinstance(n.value, str))
+    if any(node.value == "jsonld" for node in tree.find_all(nodes.Const)):  # map("jsonld")
+        return set(PRACTICE_ATTRIBUTES)
     return used
+
+
+def _never_a_practice(value: nodes.Node) -> bool:
+    """Whether an expression is one of the context's own objects (`meta`, `term.region`,
+    `site.settings`), or what a helper returns, rather than what may be a practice."""
+    if isinstance(value, nodes.Call):
+        return True
+    if isinstance(value, nodes.Getattr) and value.attr not in PRACTICE_HOLDERS:
+        value = value.node
+    return isinstance(value, nodes.Name) and value.name in CONTEXT_OBJECTS
 
 
 class _TemplateReads(NamedTuple):
     """What one template reads (fingerprint.py's view of it), from its syntax tree."""
 
     site: bool  # the site's content, not only its settings and free pages
-    term: set[str]  # attributes of `term`; "" for any other use (passed on, indexed by a variable)
+    term: set[str]  # attributes of `term` it reads, and ANY_USE for any other use of it
     references: list[str | None]  # the templates it extends or includes; None: a computed name
 
 
@@ -137,12 +160,13 @@ def _template_reads(tree: nodes.Template) -> _TemplateReads:
 
 
 def _field_read(name: nodes.Name, parent: nodes.Node | None) -> str:
-    """The attribute read of a name (`term.url`, `term["url"]`), or "" for any other use."""
+    """The attribute read of a name (`term.url`, `term["url"]`), or ANY_USE: passed on, indexed
+    by a variable..."""
     if isinstance(parent, nodes.Getattr) and parent.node is name:
         return parent.attr
     if isinstance(parent, nodes.Getitem) and parent.node is name and isinstance(parent.arg, nodes.Const):
         return str(parent.arg.value)
-    return ""
+    return ANY_USE
 
 
 def site_digest(site: Site) -> str:
@@ -216,7 +240,7 @@ class Fingerprinter:
         all of them and the term's neighbours when it reads more of it than TERM_FIELDS."""
         if template not in self._term_lists:
             closure = self._closure(template)
-            read = set() if closure is not None else {""}
+            read = set() if closure is not None else {ANY_USE}
             for name in closure or ():
                 read |= self._local(name).term
             self._term_lists[template] = (
@@ -241,11 +265,14 @@ class Fingerprinter:
         """What a template itself reads, not counting the ones it extends or includes."""
         reads = self._locals.get(template)
         if reads is None:
-            source = self.env.loader.get_source(self.env, template)[0]  # type: ignore[union-attr]
             try:
-                reads = self._locals[template] = _template_reads(self.env.parse(source))
+                source = self.env.loader.get_source(self.env, template)[0]  # type: ignore[union-attr]
+                reads = _template_reads(self.env.parse(source))
+            except jinja2.TemplateNotFound:  # included with "ignore missing", or one of a list
+                reads = _TemplateReads(site=False, term=set(), references=[])
             except jinja2.TemplateSyntaxError:  # rendering reports it; until then, assume the worst
-                reads = self._locals[template] = _TemplateReads(site=True, term={""}, references=[None])
+                reads = _TemplateReads(site=True, term={ANY_USE}, references=[None])
+            self._locals[template] = reads
         return reads
 
     def _listed(self, practice: Practice) -> str:

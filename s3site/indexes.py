@@ -68,6 +68,11 @@ def _theme_terms(practices: tuple[Practice, ...], themes: tuple[Theme, ...], bas
     )
 
 
+def region_url(base: str, code: str) -> str:
+    """The address of a region's page."""
+    return f"{base}regions/{code.lower()}/"
+
+
 def _region_terms(
     practices: tuple[Practice, ...], registry: RegionRegistry, base: str
 ) -> dict[str, RegionTerm]:
@@ -91,7 +96,7 @@ def _region_terms(
     terms = {
         code: RegionTerm(
             region=registry.get(code),
-            url=f"{base}regions/{code.lower()}/",
+            url=region_url(base, code),
             located=tuple(located.get(code, ())),
             leads=tuple(leads.get(code, ())),
             joins=tuple(joins.get(code, ())),

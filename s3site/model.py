@@ -321,15 +321,24 @@ class RegionTerm:
 
 @dataclass(frozen=True, slots=True)
 class RegionLink:
-    """Another region as a page shows it: its name and page, and on a region's page, how
-    many practices it has. Pages get these rather than other regions' terms, so that their
-    keys (fingerprint.py) cover what they show of those regions, not every practice listed there."""
+    """Another region as a page shows it: its name and a link to its page. Pages get these
+    rather than other regions' terms, so that their keys (fingerprint.py) cover what they
+    show of those regions, not every practice listed there."""
 
     code: str
     name: str
     url: str
-    count: int = 0
-    involvement: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Subregion:
+    """A region below the one a page is about, with how many practices involve it."""
+
+    code: str
+    name: str
+    url: str
+    count: int  # practices located there or below
+    involvement: int  # and those it leads or takes part in
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,6 +369,13 @@ class Site:
     region_types: tuple[TypeTerm, ...]
     build_date: dt.date
 
+    # The menu and the footer show the free pages as links, not whole: the key of every
+    # page covers their titles and addresses, not their text (fingerprint.py).
     @property
-    def menu(self) -> tuple[Page, ...]:
-        return tuple(sorted((p for p in self.pages if p.menu), key=lambda p: (p.menu, p.slug)))
+    def menu(self) -> tuple[Link, ...]:
+        return tuple(Link(p.title, p.url) for p in sorted((p for p in self.pages if p.menu),
+                                                          key=lambda p: (p.menu, p.slug)))
+
+    @property
+    def page_links(self) -> tuple[Link, ...]:
+        return tuple(Link(p.title, p.url) for p in self.pages)

@@ -16,7 +16,7 @@ from typing import Any
 from . import opendata, stats
 from .errors import Diagnostic, error
 from .mapsvg import MAP_CSS
-from .model import Practice, RegionLink, Site
+from .model import Practice, RegionLink, Site, Subregion
 from .render import Meta, paginate
 
 PACKAGE_STATIC = Path(__file__).parent / "static"
@@ -131,7 +131,7 @@ def plan_outputs(site: Site, *, static_root: Path | None = None) -> tuple[list[O
     page(f"{base}regions/", "regions.html", "regions index", Meta("Regions", f"{base}regions/", "regions"))
     for term in site.regions.values():
         crumbs = tuple(RegionLink(t.code, t.name, t.url) for t in term.chain)
-        subregions = tuple(RegionLink(t.code, t.name, t.url, t.count, t.involvement)
+        subregions = tuple(Subregion(t.code, t.name, t.url, t.count, t.involvement)
                            for t in term.children if t.involvement)
         paginated(term.url, "region.html", "region index", term.located, term.name, "region",
                   f"Good practices in {term.name}", term=term, crumbs=crumbs, subregions=subregions)

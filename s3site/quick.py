@@ -66,7 +66,7 @@ def render_edited(basis: Basis, changed: Iterable[str]) -> dict[str, bytes] | No
             return None
         # Related practices depend on every practice: the rebuild works them out again.
         object.__setattr__(practice, "related", before.related)
-        renderer = renderer or Renderer(basis.site, basis.templates)
+        renderer = renderer or Renderer(basis.site, basis.templates, basis.resolver.registry)
         page, record = practice_outputs(basis.site, practice)
         made[page.path] = renderer.render(page.template, **page.context).encode()
         made[record.path] = record.make()

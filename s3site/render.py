@@ -4,11 +4,12 @@ Templates are looked up in the site's own `templates/` folder first, then in
 the package's defaults, so a site overrides any template by giving a file
 the same name. Every template gets the same small context:
 
-- `site`: the Site (settings, practices, themes, regions, countries, pages)
+- `site`: the Site (settings, practices, themes, regions, countries, pages;
+  `menu` and `page_links`: links to the free pages, for the header and footer)
 - `settings`: the site's Settings, for short
 - `meta`: the page's title, description, canonical URL and kind
 - plus what the page is about: `practice`, `term`, `pager`, `page`... (a
-  region's page also gets its `crumbs` and `subregions`, as RegionLinks)
+  region's page also gets its `crumbs` (RegionLink) and `subregions` (Subregion))
 
 Helpers available in templates: `url(path)` (a site path under the base
 path), `absolute(url)` (with the host, for feeds and canonical links) and the
@@ -37,9 +38,10 @@ from markupsafe import Markup
 
 from .cache import atomic_write, decode, digest, encode
 from .errors import Diagnostic, error
+from .indexes import region_url
 from .mapsvg import render_legend, render_map
 from .model import Practice, RegionLink, Site
-from .regions import TYPOLOGY_LABELS, Region
+from .regions import TYPOLOGY_LABELS, Region, RegionRegistry
 from .stats import Chart, render_chart, site_charts
 
 log = logging.getLogger(__name__)
@@ -187,7 +189,7 @@ class TemplateSet:
 class Renderer:
     """Renders templates for one site."""
 
-    def __init__(self, site: Site, templates: TemplateSet) -> None:
+    def __init__(self, site: Site, templates: TemplateSet, registry: RegionRegistry) -> None:
         self.site = site
         self.templates = templates
         self._announced: set[str] = set()
@@ -210,7 +212,7 @@ class Renderer:
         self.env.filters["name_lang"] = lambda country: NAME_LANGUAGES.get(country, country.lower())
         self.env.filters["iso"] = _iso
         self.env.filters["region_term"] = lambda code: site.regions[code]
-        self.env.filters["region_link"] = _region_link(site)
+        self.env.filters["region_link"] = _region_link(registry, base)
         self.env.filters["type_label"] = lambda type_id: TYPOLOGY_LABELS.get(type_id, type_id)
         self.env.filters["jsonld"] = lambda practice: practice_jsonld(practice, site)
 
@@ -283,16 +285,23 @@ def _chart_svg(chart: Chart, chart_id: str, limit: int = 0, title: str = "") -> 
     return Markup(render_chart(chart, id_prefix=chart_id, limit=limit, title=title))
 
 
-def _region_link(site: Site) -> Callable[[Region | str], RegionLink]:
-    """The `region_link` filter: a region (or its code) as a name and a link to its page."""
+def _region_link(registry: RegionRegistry, base: str) -> Callable[[Region | str], RegionLink]:
+    """The `region_link` filter: a region (or its code) as its name and the address of its page.
+
+    From the registry, not from the site's index terms, so that what a page shows depends
+    on nothing the page's key does not cover (fingerprint.py). A region has a page when a
+    practice involves it or a region below it.
+    """
     links: dict[str, RegionLink] = {}
 
     def region_link(region: Region | str) -> RegionLink:
         code = region if isinstance(region, str) else region.code
         link = links.get(code)
         if link is None:
-            term = site.regions[code]
-            link = links[code] = RegionLink(code, term.name, term.url)
+            found = registry.get(code)
+            if found is None:
+                raise jinja2.TemplateRuntimeError(f"region_link: no region has the code {code!r}")
+            link = links[code] = RegionLink(found.code, found.display_name, region_url(base, found.code))
         return link
 
     return region_link

@@ -133,6 +133,13 @@ def test_broken_template_override_is_reported_not_raised(make_site, run):
     assert "templates/home.html:1: error:" in err
 
 
+def test_a_link_to_an_unknown_region_is_reported_where_the_template_asks_for_it(make_site, run):
+    region = "{% extends 'base.html' %}{% block main %}\n{{ ('XX9' | region_link).url }}{% endblock %}"
+    root = make_site(templates={"region.html": region})
+    err = build_fails(run, root)
+    assert "templates/region.html:2: error:" in err and "no region has the code 'XX9'" in err
+
+
 def test_version_and_help(run, capsys):
     with pytest.raises(SystemExit) as exit_info:
         run("--version")

@@ -314,6 +314,55 @@ def test_lists_are_made_again_when_what_their_cards_read_changes(make_site, tmp_
     assert tree(root / "output") == clean_build(root, tmp_path)
 
 
+@pytest.mark.parametrize("override", [
+    PAGE_HEAD + "{% for t in term.located %}<p>{{ t.main_institution }}</p>{% endfor %}{% endblock %}",
+    PAGE_HEAD + "<p>{{ term.located[0].main_institution }}</p>{% endblock %}",
+    PAGE_HEAD + "<p>{{ (term.located | first)['main_institution'] }}</p>{% endblock %}",
+    PAGE_HEAD + "<p>{{ term.located | map(attribute='main_institution') | join }}</p>{% endblock %}",
+    PAGE_HEAD + "<p>{{ term.located | selectattr('main_institution', 'eq', 'Other') | list | length }}</p>"
+    "{% endblock %}",
+], ids=["a loop variable", "indexed", "by key", "mapped", "selected"])
+def test_lists_are_made_again_when_a_field_they_show_beyond_the_card_changes(make_site, tmp_path, override):
+    practices = {"a.md": practice_text(title="A", start="2010-01"), "b.md": practice_text(title="B", start="2011-01")}
+    root = make_site(practices, site=SITE, templates={"region.html": override})
+    build(root, workers=1)
+    (root / "content/practices/b.md").write_text(  # the newest: the first listed
+        practice_text(title="B", start="2011-01", main_institution="Other"))
+    build(root, workers=1)
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+def test_a_page_showing_a_free_pages_text_is_made_again_when_it_changes(make_site, tmp_path):
+    override = PAGE_HEAD + "{% for p in site.pages %}{{ p.html | safe }}{% endfor %}{% endblock %}"
+    root = make_site({"a.md": practice_text()}, site=SITE, templates={"theme.html": override},
+                     pages={"about.md": "---\ntitle: About\nmenu: 1\n---\n\nOld words.\n"})
+    build(root, workers=1)
+    (root / "content/pages/about.md").write_text("---\ntitle: About\nmenu: 1\n---\n\nNew words.\n")
+    build(root, workers=1)
+    assert "New words." in (root / "output/themes/social-economy/index.html").read_text()
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+def test_a_link_to_a_region_without_practices_is_the_same_in_every_build(make_site, tmp_path):
+    override = PAGE_HEAD + '<a href="{{ ("SE" | region_link).url }}">{{ ("SE" | region_link).name }}</a>{% endblock %}'
+    practices = {"a.md": practice_text(title="A"), "b.md": practice_text(title="B", location=located("SE124"))}
+    root = make_site(practices, site=SITE, templates={"region.html": override})
+    build(root, workers=1)
+    (root / "content/practices/b.md").unlink()  # Sweden has no page any more
+    build(root, workers=1)
+    assert 'href="/sub/regions/se/">Sweden</a>' in (root / "output/regions/fi/index.html").read_text()
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+@pytest.mark.parametrize("include", ['"partials/extra.html" ignore missing',
+                                     '["partials/extra.html", "partials/pager.html"]'])
+def test_a_template_including_one_that_may_be_missing_builds(make_site, include):
+    override = PAGE_HEAD + "{% include " + include + " %}{% endblock %}"
+    root = make_site({"a.md": practice_text()}, site=SITE, templates={"region.html": override})
+    build(root, workers=1)
+    assert "<h1>Finland</h1>" in (root / "output/regions/fi/index.html").read_text()
+
+
 def test_edit_rerenders_only_what_shows_the_practice(make_site):
     practices = {f"p{i}.md": practice_text(title=f"P{i}", location="{country: FI, region: FI1D}")
                  for i in range(6)}
