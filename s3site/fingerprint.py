@@ -276,8 +276,11 @@ class Fingerprinter:
         return reads
 
     def _listed(self, practice: Practice) -> str:
-        """A listed practice: its card, or all of it when templates may show more."""
-        return card_digest(practice) if self.cards else f"{practice.digest}:{practice.status}"
+        """A listed practice: its card, or all of it when templates may show more (with the
+        cards of its related practices, which are not in its digest)."""
+        if self.cards:
+            return card_digest(practice)
+        return f"{practice.digest}:{practice.status}[{','.join(map(card_digest, practice.related))}]"
 
     def _list(self, practices: Iterable[Practice]) -> str:
         """Listed practices, in order."""

@@ -363,6 +363,18 @@ def test_a_template_including_one_that_may_be_missing_builds(make_site, include)
     assert "<h1>Finland</h1>" in (root / "output/regions/fi/index.html").read_text()
 
 
+def test_lists_showing_related_practices_are_made_again_when_one_is_retitled(make_site, tmp_path):
+    card = "<li>{{ item.title }}, like {{ item.related | map(attribute='title') | join(', ') }}</li>\n"
+    practices = {"far.md": practice_text(title="Far", location=located("ES22"), themes="[energy]"),
+                 "near.md": practice_text(title="Near", themes="[energy]")}  # Far's related practice
+    root = make_site(practices, site=SITE, templates={"partials/card.html": card})
+    build(root, workers=1)
+    (root / "content/practices/near.md").write_text(practice_text(title="Renamed", themes="[energy]"))
+    build(root, workers=1)
+    assert "Far, like Renamed" in (root / "output/regions/es22/index.html").read_text()
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
 def test_edit_rerenders_only_what_shows_the_practice(make_site):
     practices = {f"p{i}.md": practice_text(title=f"P{i}", location="{country: FI, region: FI1D}")
                  for i in range(6)}
