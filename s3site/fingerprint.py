@@ -34,7 +34,10 @@ SITE_READING_HELPERS = frozenset({"region_term", "europe_map", "europe_map_legen
 # What every page's context holds (render.py, plan.py), none of them a practice.
 CONTEXT_OBJECTS = frozenset({"site", "settings", "meta", "term", "pager", "loop"})
 # What of them holds practices: a term's lists, the site's practices, a pager's items.
-PRACTICE_HOLDERS = frozenset({"practices", "located", "leads", "joins", "items"})
+PRACTICE_HOLDERS = frozenset({"practices", "located", "leads", "joins", "items", "previtem", "nextitem"})
+# Helpers (render.py) whose results hold no practice.
+HELPERS_OF_NO_PRACTICE = frozenset({"url", "absolute", "card", "europe_map", "europe_map_legend", "stats_charts",
+                                    "chart_svg"})
 # Filters whose first argument names an attribute of each item: selectattr("summary").
 ATTRIBUTE_FILTERS = frozenset({"selectattr", "rejectattr", "groupby", "attr", "sum"})
 
@@ -99,35 +102,58 @@ def lists_show_only_cards(templates: TemplateSet) -> bool:
 
 def _attributes_read(tree: nodes.Template) -> set[str]:
     """Attributes a template reads of what may be a practice: of anything but the context's
-    own objects (`meta.description`, `term.region`) and what helpers return."""
+    own objects (`meta.description`, `term.region`) and what helpers return; all of them
+    when it names one by a variable (`item[field]`) or gives one to the jsonld filter."""
+    everything = set(PRACTICE_ATTRIBUTES)
+    context = CONTEXT_OBJECTS - _names_assigned(tree)  # a loop over practices may call one `term`
     used = set()
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        if _never_a_practice(node.node):
+        if _never_a_practice(node.node, context):
             continue
         if isinstance(node, nodes.Getattr):
             used.add(node.attr)
-        elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+        elif _constant_name(node.arg):
             used.add(node.arg.value)
+        elif not isinstance(node.arg, nodes.Slice | nodes.Const):  # not practices[0], practices[:6]
+            return everything
     for node in tree.find_all(nodes.Filter):
-        if node.name == "jsonld":  # reads most of the practice it is given
-            return set(PRACTICE_ATTRIBUTES)
+        name, args = node.name, list(node.args)
+        if name == "map" and args:  # map("attr", "summary"), map("lower"), map(some_filter)
+            if not _constant_name(args[0]):
+                return everything
+            name, args = args[0].value, args[1:]
+        if name == "jsonld":  # reads most of the practice it is given
+            return everything
         named = [k.value for k in node.kwargs if k.key == "attribute"]
-        if node.name in ATTRIBUTE_FILTERS and node.args:
-            named.append(node.args[0])  # selectattr("summary")
-        used.update(n.value for n in named if isinstance(n, nodes.Const) and isinstance(n.value, str))
-    if any(node.value == "jsonld" for node in tree.find_all(nodes.Const)):  # map("jsonld")
-        return set(PRACTICE_ATTRIBUTES)
+        if name in ATTRIBUTE_FILTERS and args:
+            named.append(args[0])  # selectattr("summary")
+        if not all(_constant_name(name) for name in named):
+            return everything
+        used.update(name.value for name in named)
     return used
 
 
-def _never_a_practice(value: nodes.Node) -> bool:
+def _constant_name(value: nodes.Node) -> bool:
+    return isinstance(value, nodes.Const) and isinstance(value.value, str)
+
+
+def _names_assigned(tree: nodes.Template) -> set[str]:
+    """Names a template gives values to: loop variables, {% set %}, {% with %}, macro arguments, imports."""
+    names = {node.name for node in tree.find_all(nodes.Name) if node.ctx in ("store", "param")}
+    names.update(node.target for node in tree.find_all(nodes.Import))
+    for node in tree.find_all(nodes.FromImport):
+        names.update(name if isinstance(name, str) else name[1] for name in node.names)
+    return names
+
+
+def _never_a_practice(value: nodes.Node, context: frozenset[str]) -> bool:
     """Whether an expression is one of the context's own objects (`meta`, `term.region`,
     `site.settings`), or what a helper returns, rather than what may be a practice."""
     if isinstance(value, nodes.Call):
-        return True
+        return isinstance(value.node, nodes.Name) and value.node.name in HELPERS_OF_NO_PRACTICE
     if isinstance(value, nodes.Getattr) and value.attr not in PRACTICE_HOLDERS:
         value = value.node
-    return isinstance(value, nodes.Name) and value.name in CONTEXT_OBJECTS
+    return isinstance(value, nodes.Name) and value.name in context
 
 
 class _TemplateReads(NamedTuple):
@@ -140,6 +166,13 @@ class _TemplateReads(NamedTuple):
 
 def _template_reads(tree: nodes.Template) -> _TemplateReads:
     site, term, references = False, set(), list(meta.find_referenced_templates(tree))
+    # A practice's key covers its related practices, and theirs only as far as it lists them:
+    # a template going further than the page's own practice's related ones reads the site.
+    own_practice_only = "practice" not in _names_assigned(tree)
+    for node in tree.find_all(nodes.Getattr):
+        if node.attr == "related" and not (own_practice_only and isinstance(node.node, nodes.Name)
+                                           and node.node.name == "practice"):
+            site = True
     stack: list[tuple[nodes.Node, nodes.Node | None]] = [(tree, None)]
     while stack:
         node, parent = stack.pop()
@@ -276,11 +309,12 @@ class Fingerprinter:
         return reads
 
     def _listed(self, practice: Practice) -> str:
-        """A listed practice: its card, or all of it when templates may show more (with the
-        cards of its related practices, which are not in its digest)."""
+        """A listed practice: its card, or all of it when templates may show more (with its
+        related practices, which are not in its digest)."""
         if self.cards:
             return card_digest(practice)
-        return f"{practice.digest}:{practice.status}[{','.join(map(card_digest, practice.related))}]"
+        related = ",".join(f"{r.digest}:{r.status}" for r in practice.related)
+        return f"{practice.digest}:{practice.status}[{related}]"
 
     def _list(self, practices: Iterable[Practice]) -> str:
         """Listed practices, in order."""

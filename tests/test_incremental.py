@@ -321,7 +321,19 @@ def test_lists_are_made_again_when_what_their_cards_read_changes(make_site, tmp_
     PAGE_HEAD + "<p>{{ term.located | map(attribute='main_institution') | join }}</p>{% endblock %}",
     PAGE_HEAD + "<p>{{ term.located | selectattr('main_institution', 'eq', 'Other') | list | length }}</p>"
     "{% endblock %}",
-], ids=["a loop variable", "indexed", "by key", "mapped", "selected"])
+    PAGE_HEAD + '{% for p in pager.items %}{% for f in ["title", "main_institution"] %}<td>{{ p[f] }}</td>'
+    '{% endfor %}{% endfor %}{% endblock %}',
+    PAGE_HEAD + '{{ pager.items | map("attr", "main_institution") | join }}{% endblock %}',
+    PAGE_HEAD + '{% set f = "main_institution" %}{{ pager.items | map(attribute=f) | join }}{% endblock %}',
+    PAGE_HEAD + "{% for term in pager.items %}<p>{{ term.main_institution }}</p>{% endfor %}{% endblock %}",
+    PAGE_HEAD + "{% macro row(meta) %}<p>{{ meta.main_institution }}</p>{% endmacro %}"
+    "{% for p in pager.items %}{{ row(p) }}{% endfor %}{% endblock %}",
+    PAGE_HEAD + "{% for p in pager.items %}<p>{{ loop.cycle(p, p).main_institution }}</p>{% endfor %}{% endblock %}",
+    PAGE_HEAD + "{% for p in pager.items %}{% if not loop.first %}<p>{{ loop.previtem.main_institution }}</p>"
+    "{% endif %}{% endfor %}{% endblock %}",
+], ids=["a loop variable", "indexed", "by key", "mapped", "selected", "by a variable key", "mapped through attr",
+        "mapped by a variable", "a loop variable named term", "a macro argument named meta", "cycled",
+        "the loop's previous item"])
 def test_lists_are_made_again_when_a_field_they_show_beyond_the_card_changes(make_site, tmp_path, override):
     practices = {"a.md": practice_text(title="A", start="2010-01"), "b.md": practice_text(title="B", start="2011-01")}
     root = make_site(practices, site=SITE, templates={"region.html": override})
@@ -372,6 +384,37 @@ def test_lists_showing_related_practices_are_made_again_when_one_is_retitled(mak
     (root / "content/practices/near.md").write_text(practice_text(title="Renamed", themes="[energy]"))
     build(root, workers=1)
     assert "Far, like Renamed" in (root / "output/regions/es22/index.html").read_text()
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+def test_lists_showing_more_of_related_practices_than_cards_are_made_again(make_site, tmp_path):
+    override = (PAGE_HEAD + "{% for p in pager.items %}{% for r in p.related %}<p>{{ r.main_institution }}</p>"
+                "{% endfor %}{% endfor %}{% endblock %}")
+    practices = {"a.md": practice_text(title="A", start="2010-01"),  # FI1D's only practice
+                 "b.md": practice_text(title="B", start="2011-01", location=located("SE124"))}  # A's related one
+    root = make_site(practices, site=SITE, templates={"region.html": override})
+    build(root, workers=1)
+    (root / "content/practices/b.md").write_text(
+        practice_text(title="B", start="2011-01", location=located("SE124"), main_institution="Other"))
+    build(root, workers=1)
+    assert "<p>Other</p>" in (root / "output/regions/fi1d/index.html").read_text()
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+def test_a_page_showing_related_practices_of_related_ones_is_made_again_when_one_changes(make_site, tmp_path):
+    practices = {"a.md": practice_text(title="A", start="2010-01", themes="[energy]"),
+                 "b.md": practice_text(title="B", start="2011-01", location=located("SE124"),
+                                       themes="[energy, social-economy]"),
+                 "c.md": practice_text(title="C", start="2012-01", location=located("EL421"))}
+    override = (PAGE_HEAD + "{% for r in practice.related %}{% for rr in r.related %}<p>{{ rr.main_institution }}"
+                "</p>{% endfor %}{% endfor %}{% endblock %}")
+    root = make_site(practices, site=SITE + "related: 1\n", templates={"practice.html": override})
+    build(root, workers=1)
+    # C's related practice is B, whose related practice is A.
+    (root / "content/practices/a.md").write_text(
+        practice_text(title="A", start="2010-01", themes="[energy]", main_institution="Other"))
+    build(root, workers=1)
+    assert "<p>Other</p>" in (root / "output/practices/c/index.html").read_text()
     assert tree(root / "output") == clean_build(root, tmp_path)
 
 
