@@ -160,12 +160,13 @@ class _TemplateReads(NamedTuple):
     """What one template reads (fingerprint.py's view of it), from its syntax tree."""
 
     site: bool  # the site's content, not only its settings and free pages
+    dated: bool  # the day of the build (site.build_date), which decides what is ongoing
     term: set[str]  # attributes of `term` it reads, and ANY_USE for any other use of it
     references: list[str | None]  # the templates it extends or includes; None: a computed name
 
 
 def _template_reads(tree: nodes.Template) -> _TemplateReads:
-    site, term, references = False, set(), list(meta.find_referenced_templates(tree))
+    site, dated, term, references = False, False, set(), list(meta.find_referenced_templates(tree))
     # A practice's key covers its related practices, and theirs only as far as it lists them:
     # a template going further than the page's own practice's related ones reads the site.
     own_practice_only = "practice" not in _names_assigned(tree)
@@ -180,7 +181,9 @@ def _template_reads(tree: nodes.Template) -> _TemplateReads:
             if node.name == "term":
                 term.add(_field_read(node, parent))
             elif node.name == "site":
-                site = site or _field_read(node, parent) not in SITE_LOCAL_FIELDS
+                field = _field_read(node, parent)
+                dated = dated or field == "build_date"
+                site = site or field not in SITE_LOCAL_FIELDS | {"build_date"}
             site = site or node.name in SITE_READING_HELPERS
             if node.name == "card":  # the card() helper renders it with this page's globals
                 references.append(CARD_TEMPLATE)
@@ -189,7 +192,7 @@ def _template_reads(tree: nodes.Template) -> _TemplateReads:
         elif isinstance(node, nodes.Const):  # map("region_term")
             site = site or (isinstance(node.value, str) and node.value in SITE_READING_HELPERS)
         stack.extend((child, node) for child in node.iter_child_nodes())
-    return _TemplateReads(site, term, references)
+    return _TemplateReads(site, dated, term, references)
 
 
 def _field_read(name: nodes.Name, parent: nodes.Node | None) -> str:
@@ -225,11 +228,13 @@ class Fingerprinter:
         """`cards` holds card_digest() of practices known beforehand, by id()."""
         self.global_part = global_part
         self.site_part = site_digest(site)
+        self.build_date = str(site.build_date)
         self.env = templates.environment
         if "cards" not in templates.findings:
             templates.findings["cards"] = lists_show_only_cards(templates)
         self.cards = templates.findings["cards"]
         self._site_wide: dict[str, bool] = templates.findings.setdefault("site_wide", {})
+        self._dated: dict[str, bool] = templates.findings.setdefault("dated", {})
         self._terms: dict[tuple[int, frozenset[str]], str] = {}
         self._term_lists: dict[str, frozenset[str]] = templates.findings.setdefault("term_lists", {})
         self._locals: dict[str, _TemplateReads] = {}
@@ -248,6 +253,8 @@ class Fingerprinter:
         parts = [self.global_part, output.path, output.template]
         if output.site_wide or self.reads_site(output.template):
             parts.append(self.site_part)
+        if self.reads_date(output.template):
+            parts.append(self.build_date)
         # The practice a page or a feed is about is shown whole; any other
         # practice in the context is listed.
         # In the order plan.py made the context: the same for the same site.
@@ -267,6 +274,15 @@ class Fingerprinter:
             closure = self._closure(template)
             self._site_wide[template] = closure is None or any(self._local(name).site for name in closure)
         return self._site_wide[template]
+
+    def reads_date(self, template: str) -> bool:
+        """Whether a template (or one it extends or includes) shows the day of the build."""
+        if not template:
+            return False
+        if template not in self._dated:
+            closure = self._closure(template)
+            self._dated[template] = closure is None or any(self._local(name).dated for name in closure)
+        return self._dated[template]
 
     def term_lists_read(self, template: str) -> frozenset[str]:
         """The lists of practices a template (or one it extends or includes) reads of `term`:
@@ -302,9 +318,9 @@ class Fingerprinter:
                 source = self.env.loader.get_source(self.env, template)[0]  # type: ignore[union-attr]
                 reads = _template_reads(self.env.parse(source))
             except jinja2.TemplateNotFound:  # included with "ignore missing", or one of a list
-                reads = _TemplateReads(site=False, term=set(), references=[])
+                reads = _TemplateReads(site=False, dated=False, term=set(), references=[])
             except jinja2.TemplateSyntaxError:  # rendering reports it; until then, assume the worst
-                reads = _TemplateReads(site=True, term={ANY_USE}, references=[None])
+                reads = _TemplateReads(site=True, dated=True, term={ANY_USE}, references=[None])
             self._locals[template] = reads
         return reads
 

@@ -418,6 +418,17 @@ def test_a_page_showing_related_practices_of_related_ones_is_made_again_when_one
     assert tree(root / "output") == clean_build(root, tmp_path)
 
 
+def test_a_page_showing_the_day_of_the_build_is_made_again_the_next_day(make_site, monkeypatch, tmp_path):
+    override = PAGE_HEAD + "<p>As of {{ site.build_date }}</p>{% endblock %}"
+    root = make_site({"a.md": practice_text()}, site=SITE, templates={"theme.html": override})
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01
+    build(root, workers=1)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767312000")
+    build(root, workers=1)
+    assert "As of 2026-01-02" in (root / "output/themes/social-economy/index.html").read_text()
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
 def test_edit_rerenders_only_what_shows_the_practice(make_site):
     practices = {f"p{i}.md": practice_text(title=f"P{i}", location="{country: FI, region: FI1D}")
                  for i in range(6)}
