@@ -1,13 +1,15 @@
 """Keys for output files: what each page was made from, as one digest.
 
 A page needs rendering again only when its key changes. The key covers
-everything global (settings, templates, registry, themes, free pages in the
-menu) and what the page's own context holds: each practice by the digest of
-its source file and its status, each index term by the practices it lists
-(those of the lists its template reads; of the others, how many; and when the
-template reaches a region's neighbours, every list of its country).
-Templates that read the whole site (the home page, the indexes) also cover
-the digest of every practice.
+everything global (settings, templates, registry, themes, the titles and
+addresses of the free pages) and what the page's own context holds: each
+practice by the digest of its source file and its status, each index term by
+the practices it lists (those of the lists its template reads; of the others,
+how many; and when the template reaches a region's neighbours, every list of
+its country). Templates that read the whole site (the home page, the indexes)
+also cover the digest of every practice, and those showing the day of the
+build, the day. What a template reads is found in its Jinja syntax tree and in
+those of the templates it extends or includes, erring on the side of reading more.
 """
 
 from __future__ import annotations
