@@ -14,7 +14,7 @@ those of the templates it extends or includes, erring on the side of reading mor
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -270,21 +270,20 @@ class Fingerprinter:
 
     def reads_site(self, template: str) -> bool:
         """Whether a template (or one it extends or includes) reads the site's content."""
-        if not template:
-            return False
-        if template not in self._site_wide:
-            closure = self._closure(template)
-            self._site_wide[template] = closure is None or any(self._local(name).site for name in closure)
-        return self._site_wide[template]
+        return self._closure_reads(template, self._site_wide, lambda reads: reads.site)
 
     def reads_date(self, template: str) -> bool:
         """Whether a template (or one it extends or includes) shows the day of the build."""
+        return self._closure_reads(template, self._dated, lambda reads: reads.dated)
+
+    def _closure_reads(self, template: str, found: dict[str, bool], read: Callable[[_TemplateReads], bool]) -> bool:
+        """Whether `read` holds of a template or of one it extends or includes, kept in `found`."""
         if not template:
             return False
-        if template not in self._dated:
+        if template not in found:
             closure = self._closure(template)
-            self._dated[template] = closure is None or any(self._local(name).dated for name in closure)
-        return self._dated[template]
+            found[template] = closure is None or any(read(self._local(name)) for name in closure)
+        return found[template]
 
     def term_lists_read(self, template: str) -> frozenset[str]:
         """The lists of practices a template (or one it extends or includes) reads of `term`:
