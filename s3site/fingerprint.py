@@ -42,6 +42,18 @@ HELPERS_OF_NO_PRACTICE = frozenset({"url", "absolute", "card", "europe_map", "eu
                                     "chart_svg"})
 # Filters whose first argument names an attribute of each item: selectattr("summary").
 ATTRIBUTE_FILTERS = frozenset({"selectattr", "rejectattr", "groupby", "attr", "sum"})
+# What holds practices, or terms holding some: a term's neighbours and a practice's related ones
+# too. (What `site` holds is covered anyway: a template reading it depends on every practice.)
+HOLDERS = PRACTICE_HOLDERS | {"related", "children", "chain"}
+# Filters that give back items of what they are given (a practice of a list of them)...
+ITEM_KEEPING_FILTERS = frozenset({"first", "last", "random", "list", "sort", "reverse", "unique", "batch", "slice",
+                                  "select", "reject", "selectattr", "rejectattr", "default", "d"})
+# ... and filters that turn what they are given into text, showing every field of a practice.
+WHOLE_VALUE_FILTERS = frozenset({
+    "pprint", "string", "tojson", "join", "e", "escape", "forceescape", "safe", "format", "trim", "upper", "lower",
+    "capitalize", "title", "replace", "truncate", "wordwrap", "center", "indent", "striptags", "urlencode",
+    "urlize", "wordcount", "unique",
+})
 
 # The lists of practices an index term holds, and what else a template may read of one
 # (its key always covers these, and how many practices each list holds). A page showing a
@@ -105,8 +117,10 @@ def lists_show_only_cards(templates: TemplateSet) -> bool:
 def _attributes_read(tree: nodes.Template) -> set[str]:
     """Attributes a template reads of what may be a practice: of anything but the context's
     own objects (`meta.description`, `term.region`) and what helpers return; all of them
-    when it names one by a variable (`item[field]`) or gives one to the jsonld filter."""
+    when it names one by a variable (`item[field]`), gives one to the jsonld filter or prints one whole."""
     everything = set(PRACTICE_ATTRIBUTES)
+    if _shows_a_practice_whole(tree):
+        return everything
     context = CONTEXT_OBJECTS - _names_assigned(tree)  # a loop over practices may call one `term`
     used = set()
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
@@ -131,8 +145,74 @@ def _attributes_read(tree: nodes.Template) -> set[str]:
             named.append(args[0])  # selectattr("summary")
         if not all(_constant_name(name) for name in named):
             return everything
-        used.update(name.value for name in named)
+        used.update(name.value.split(".")[0] for name in named)  # "author.name" reads the author
     return used
+
+
+def _shows_a_practice_whole(tree: nodes.Template) -> bool:
+    """Whether a template prints what may be a practice, or holds some, as a whole
+    (`{{ p }}`, `{{ p | pprint }}`, `{{ pager.items | join }}`, `{{ term }}`): its text then
+    shows every field."""
+    names = _names_of_practices(tree)
+    for node in tree.find_all((nodes.Output, nodes.Filter, nodes.Concat, nodes.Mod)):
+        if isinstance(node, nodes.Output):
+            shown = [child for child in node.nodes if not isinstance(child, nodes.TemplateData)]
+        elif isinstance(node, nodes.Filter):
+            # map("string") turns each item into text, as the string filter does one.
+            name = node.args[0].value if node.name == "map" and node.args and _constant_name(node.args[0]) \
+                else node.name
+            if name not in WHOLE_VALUE_FILTERS or any(k.key == "attribute" for k in node.kwargs):
+                continue
+            shown = [node.node, *node.args]
+        elif isinstance(node, nodes.Concat):
+            shown = list(node.nodes)
+        else:  # "%s" % p
+            shown = [node.right]
+        if any(_holds_practices(value, names) for value in shown):
+            return True
+    return False
+
+
+def _names_of_practices(tree: nodes.Template) -> set[str]:
+    """The names that may stand for a practice, or for what holds some: the context's
+    `term` and `pager`, what lists and cards are given (`items`, `item`), macro arguments,
+    and what loops, {% set %} and {% with %} take from any of them."""
+    names = {"term", "pager", "items", "item", "related"}
+    for macro in tree.find_all(nodes.Macro):
+        names.update(arg.name for arg in macro.args)
+    bindings: list[tuple[nodes.Node, nodes.Node]] = []
+    for node in tree.find_all((nodes.For, nodes.Assign, nodes.With)):
+        if isinstance(node, nodes.For):
+            bindings.append((node.target, node.iter))
+        elif isinstance(node, nodes.Assign):
+            bindings.append((node.target, node.node))
+        else:
+            bindings.extend(zip(node.targets, node.values, strict=True))
+    grown = True
+    while grown:  # a loop over a name bound by another loop
+        grown = False
+        for target, value in bindings:
+            if _holds_practices(value, names):
+                # A name, or several: {% for i, p in practices | batch(2) %}
+                bound = {target.name} if isinstance(target, nodes.Name) else {
+                    name.name for name in target.find_all(nodes.Name)}
+                grown = grown or not bound <= names
+                names |= bound
+    return names
+
+
+def _holds_practices(value: nodes.Node, names: set[str]) -> bool:
+    """Whether an expression may be a practice, or a list, term or pager holding some."""
+    while True:
+        if isinstance(value, nodes.Filter) and value.name in ITEM_KEEPING_FILTERS and value.node is not None:
+            value = value.node
+        elif isinstance(value, nodes.Getitem):  # p[0], items[:3]
+            value = value.node
+        else:
+            break
+    if isinstance(value, nodes.Name):
+        return value.name in names
+    return isinstance(value, nodes.Getattr) and value.attr in HOLDERS
 
 
 def _constant_name(value: nodes.Node) -> bool:

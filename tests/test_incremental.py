@@ -331,9 +331,14 @@ def test_lists_are_made_again_when_what_their_cards_read_changes(make_site, tmp_
     PAGE_HEAD + "{% for p in pager.items %}<p>{{ loop.cycle(p, p).main_institution }}</p>{% endfor %}{% endblock %}",
     PAGE_HEAD + "{% for p in pager.items %}{% if not loop.first %}<p>{{ loop.previtem.main_institution }}</p>"
     "{% endif %}{% endfor %}{% endblock %}",
+    # Printed whole: every field shows.
+    PAGE_HEAD + "{% for p in pager.items %}<!-- {{ p }} -->{% endfor %}{% endblock %}",
+    PAGE_HEAD + "<!-- {{ pager.items | first | pprint }} -->{% endblock %}",
+    PAGE_HEAD + "<!-- {{ term.located | join(' ') }} -->{% endblock %}",
+    PAGE_HEAD + "{% for region in term.chain %}<!-- {{ region ~ '' }} -->{% endfor %}{% endblock %}",
 ], ids=["a loop variable", "indexed", "by key", "mapped", "selected", "by a variable key", "mapped through attr",
         "mapped by a variable", "a loop variable named term", "a macro argument named meta", "cycled",
-        "the loop's previous item"])
+        "the loop's previous item", "printed whole", "pretty-printed", "a list joined", "a region printed whole"])
 def test_lists_are_made_again_when_a_field_they_show_beyond_the_card_changes(make_site, tmp_path, override):
     practices = {"a.md": practice_text(title="A", start="2010-01"), "b.md": practice_text(title="B", start="2011-01")}
     root = make_site(practices, site=SITE, templates={"region.html": override})
