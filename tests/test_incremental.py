@@ -816,6 +816,16 @@ def test_a_theme_retitled_resolves_no_practice_again(make_site, monkeypatch, tmp
     assert tree(root / "output") == clean_build(root, tmp_path)
 
 
+def test_practices_kept_in_memory_are_used_as_they_are_while_the_themes_are_the_same(make_site):
+    root = make_site({f"p{i}.md": practice_text(title=f"P{i}") for i in range(3)}, site=SITE)
+    memory: dict = {}
+    first = build(root, workers=1, memory=memory).site
+    (root / "content/practices/p0.md").write_text(practice_text(title="P0", summary="Edited."))
+    second = build(root, workers=1, memory=memory).site
+    before = {p.slug: p for p in first.practices}
+    assert sorted(p.slug for p in second.practices if p is before[p.slug]) == ["p1", "p2"]  # not copies
+
+
 def test_a_changed_static_file_resolves_again_only_the_practices_with_local_images(make_site, monkeypatch,
                                                                                   tmp_path):
     root = make_site({"pic.md": practice_text(title="Pic", body="![A map](/img/map.png)\n"),
