@@ -53,7 +53,14 @@ PIECES = [
     IF_REGION + "{% for child in term.children %}<!-- {{ child }} -->{% endfor %}{% endif %}",
     IF_PAGER + "{% for p in pager.items %}{% for r in p.related %}<p>{{ r.title }}</p>{% endfor %}"
     "{% endfor %}{% endif %}",
+    IF_PAGER + "{% for row in pager.items | batch(2) %}<p>{{ row[0].website }}</p>{% endfor %}{% endif %}",
+    IF_PAGER + "{% if pager.items %}{% with first = pager.items | first %}<p>{{ first['main_institution'] }}</p>"
+    "{% endwith %}{% endif %}{% endif %}",
+    IF_REGION + "<!-- {{ term.chain | join(' ') }} -->{% endif %}",
+    IF_TERM_LISTS + "<p>{{ term.practices | map(attribute='followers') | map('length') | sum }}</p>{% endif %}",
     # A practice's own related practices, and theirs.
+    IF_PRACTICE + "<!-- {{ practice.related | join(' ') }} -->{% endif %}",
+    IF_PRACTICE + "{% for r in practice.related %}<p>{{ r.description_html | striptags }}</p>{% endfor %}{% endif %}",
     IF_PRACTICE + "{% for r in practice.related %}<p>{{ r.main_institution }}</p>{% endfor %}{% endif %}",
     IF_PRACTICE + "{% for r in practice.related %}{% for s in r.related %}<p>{{ s.title }}</p>{% endfor %}"
     "{% endfor %}{% endif %}",
@@ -97,6 +104,7 @@ FIELD_VALUES = {
     "keywords": [None, "[coops]", "[coops, clusters]"],
     "website": [None, "https://example.org/a", "https://example.org/b"],
     "author": [None, "Ann", "Bo"],
+    "followers": [None, "[{name: Cy}]", "[{name: Cy}, {name: Di}]"],
     "leading_region": [None, "ES22", "FI1D"],
     "body": ["One two three.\n", "One two three four five.\n"],
 }
