@@ -206,12 +206,14 @@ def _holds_practices(value: nodes.Node, names: set[str]) -> bool:
     while True:
         if isinstance(value, nodes.Filter) and value.name in ITEM_KEEPING_FILTERS and value.node is not None:
             value = value.node
-        elif isinstance(value, nodes.Getitem):  # p[0], items[:3]
+        elif isinstance(value, nodes.Getitem) and not _constant_name(value.arg):  # p[0], items[:3]
             value = value.node
         else:
             break
     if isinstance(value, nodes.Name):
         return value.name in names
+    if isinstance(value, nodes.Getitem):  # p["summary"], term["located"]
+        return value.arg.value in HOLDERS
     return isinstance(value, nodes.Getattr) and value.attr in HOLDERS
 
 

@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 from test_incremental import SITE, clean_build, tree
 
 from s3site.builder import build
+from s3site.fingerprint import lists_show_only_cards
+from s3site.render import TemplateSet
 
 # Each piece is safe on any page: it reads `term`, `pager` or `practice` only where the page has one.
 IF_TERM_LISTS = "{% if term is defined and term.practices is defined %}"
@@ -188,3 +190,14 @@ def test_lists_are_made_again_when_a_field_they_read_this_way_changes(tmp_path, 
     (root / "content/practices/a.md").write_text(practice_text(title="A", author="Ann"))
     build(root, workers=1)
     assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+@pytest.mark.parametrize(("loop_body", "only_cards"), [
+    ("{{ p['title'] }}, {{ p.summary }}", True),  # fields a card shows, by key or by name
+    ("{{ p }}", False),
+    ("{{ p['author'] }}", False),
+], ids=["a card's fields", "printed whole", "a field beyond the card"])
+def test_lists_show_only_cards_unless_a_template_shows_more_of_a_listed_practice(tmp_path, loop_body, only_cards):
+    (tmp_path / "practices.html").write_text(
+        "{% extends 'base.html' %}{% block main %}{% for p in pager.items %}" + loop_body + "{% endfor %}{% endblock %}")
+    assert lists_show_only_cards(TemplateSet(tmp_path)) is only_cards
