@@ -14,7 +14,7 @@ import pytest
 from conftest import practice_text, write_site
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_incremental import SITE, clean_build, tree
+from test_incremental import PAGE_HEAD, SITE, clean_build, tree
 
 from s3site.builder import build
 from s3site.fingerprint import lists_show_only_cards
@@ -88,8 +88,12 @@ PAGE_TEMPLATES = ["theme.html", "region.html", "practices.html", "practice.html"
 
 # One piece a template: most pieces read fields beyond a card, which makes every list show
 # practices whole; one piece alone leaves the ways a page depends on less to be found.
-PAGE_TEMPLATE_TEXTS = st.sampled_from(PIECES).map(
-    lambda piece: "{% extends 'base.html' %}{% block main %}<h1>{{ meta.title }}</h1>\n" + piece + "\n{% endblock %}\n")
+def page_with(piece: str) -> str:
+    """A page template showing `piece` as its main content."""
+    return PAGE_HEAD + "\n" + piece + "\n{% endblock %}\n"
+
+
+PAGE_TEMPLATE_TEXTS = st.sampled_from(PIECES).map(page_with)
 CARD_TEMPLATE_TEXTS = st.sampled_from(CARD_PIECES).map(
     lambda piece: "<li><a href=\"{{ item.url }}\">{{ item.title }}</a> " + piece + "</li>\n")
 
@@ -163,12 +167,12 @@ def test_any_templates_and_edits_then_incremental_build_equal_a_clean_build(tmp_
 def test_the_pieces_render(tmp_path):
     """Every piece renders on every page it may be put on (a piece that fails would make the
     property test above find nothing)."""
-    page = "{% extends 'base.html' %}{% block main %}\n" + "\n".join(PIECES) + "\n{% endblock %}\n"
+    page = page_with("\n".join(PIECES))
     card = "<li>" + " ".join(CARD_PIECES) + "</li>\n"
     practices = {"a.md": practice_text(title="A", keywords="[coops]", website="https://example.org/a",
                                        author="Ann", leading_region="ES22"),
                  "b.md": practice_text(title="B", location="{country: ES, region: ES22, city: Pamplona}")}
-    templates = {name: page for name in PAGE_TEMPLATES} | {"partials/card.html": card}
+    templates = dict.fromkeys(PAGE_TEMPLATES, page) | {"partials/card.html": card}
     root = write_site(tmp_path / "site", practices, site=SITE + "related: 1\n", templates=templates)
     build(root, workers=1)
     out = tree(root / "output")
@@ -186,9 +190,8 @@ def test_the_pieces_render(tmp_path):
 ], ids=["mapped through a dotted attribute", "selected by a dotted attribute", "each turned into text",
         "pretty-printed"])
 def test_lists_are_made_again_when_a_field_they_read_this_way_changes(tmp_path, piece):
-    page = "{% extends 'base.html' %}{% block main %}" + piece + "{% endblock %}"
     practices = {"a.md": practice_text(title="A"), "b.md": practice_text(title="B", author="Bo")}
-    root = write_site(tmp_path / "site", practices, site=SITE, templates={"practices.html": page})
+    root = write_site(tmp_path / "site", practices, site=SITE, templates={"practices.html": page_with(piece)})
     build(root, workers=1)
     (root / "content/practices/a.md").write_text(practice_text(title="A", author="Ann"))
     build(root, workers=1)
@@ -201,6 +204,5 @@ def test_lists_are_made_again_when_a_field_they_read_this_way_changes(tmp_path, 
     ("{{ p['author'] }}", False),
 ], ids=["a card's fields", "printed whole", "a field beyond the card"])
 def test_lists_show_only_cards_unless_a_template_shows_more_of_a_listed_practice(tmp_path, loop_body, only_cards):
-    (tmp_path / "practices.html").write_text(
-        "{% extends 'base.html' %}{% block main %}{% for p in pager.items %}" + loop_body + "{% endfor %}{% endblock %}")
+    (tmp_path / "practices.html").write_text(page_with("{% for p in pager.items %}" + loop_body + "{% endfor %}"))
     assert lists_show_only_cards(TemplateSet(tmp_path)) is only_cards
