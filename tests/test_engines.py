@@ -121,6 +121,25 @@ def test_every_rule_a_text_may_go_without_is_kept_for_the_texts_that_use_it():
             assert render_markdown_it(text) == STOCK_MARKDOWN_IT.render(text), (rule, text)
 
 
+@given(st.from_regex(markup.PLAIN_WEB_ADDRESS_RE, fullmatch=True))
+@settings(max_examples=500, deadline=None)
+@example("https://www.interregeurope.eu/good-practices/x?id=3&lang=en#top")
+@example("http://a-b.c9/")
+def test_addresses_passed_over_by_link_normalising_are_those_markdown_it_leaves_alone(url):
+    assert STOCK_MARKDOWN_IT.normalizeLink(url) == url
+    text = f"[a]({url}) and <{url}>"
+    assert render_markdown_it(text) == STOCK_MARKDOWN_IT.render(text)
+
+
+@pytest.mark.parametrize("url", ["HTTPS://x.example/", "https://X.example/", "https://x.example/a b",
+                                 "https://x.example/é", "https://x.example:8080/", "https://x.example/%41",
+                                 "https://user@x.example/", "https://x..example/", "//x.example/"])
+def test_other_addresses_are_normalised_by_markdown_it(url):
+    assert not markup.PLAIN_WEB_ADDRESS_RE.fullmatch(url)
+    text = f"[a](<{url}>)"
+    assert render_markdown_it(text) == STOCK_MARKDOWN_IT.render(text)
+
+
 def test_markdown_it_line_ends_become_newlines():
     assert render_markdown_it("a\r\nb\rc\0") == "<p>a\nb\nc\ufffd</p>\n"
     assert render_markdown_it("Title\r---") == '<h2 id="title">Title</h2>\n'
