@@ -55,3 +55,14 @@ def evolve(obj: T, **changes: object) -> T:
     new = object.__new__(type(obj))
     new.__setstate__(state)  # type: ignore[attr-defined]
     return new
+
+
+def differences(old: T, new: T) -> dict[str, object]:
+    """The fields of `old` that `new` does not share (other objects, equal or not), so that
+    evolve(new, **differences(old, new)) equals `old`."""
+    names = type(old).__field_index__  # type: ignore[attr-defined]
+    return {
+        name: mine
+        for name, mine, theirs in zip(names, old.__getstate__(), new.__getstate__(), strict=True)  # type: ignore[attr-defined]
+        if mine is not theirs
+    }

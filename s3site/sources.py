@@ -20,7 +20,7 @@ from .errors import Diagnostic, error
 from .fingerprint import card_digest
 from .model import Practice, Theme
 from .parallel import cycle_collector, iter_chunks
-from .pickling import evolve, quick_pickle
+from .pickling import differences, evolve, quick_pickle
 from .regions import Region, RegionRegistry, load_registry
 from .resolve import Resolver, reads_static_files, slug_clash
 
@@ -93,6 +93,25 @@ def _collect_cycles(items: Sequence[object]) -> bool:
     return len(items) >= MIN_FILES_TO_COLLECT_CYCLES
 
 
+@quick_pickle
+@dataclass(frozen=True, slots=True)
+class Unresolved:
+    """A practice's parse result as the cache keeps it once the practice has resolved: the key
+    of the resolved practice, and the fields that resolving changed as parsing left them.
+
+    The resolved practice holds all the rest, so a first build stores each practice's text
+    once, not twice (a twentieth of its time with the markdown-it engine)."""
+
+    resolved_key: str
+    fields: dict[str, object]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def unresolved(parsed: Parsed, resolved_key: str, practice: Practice) -> Unresolved:
+    """What the cache keeps of a parse result whose practice has resolved to `practice`."""
+    return Unresolved(resolved_key, differences(parsed.model, practice), parsed.diagnostics)
+
+
 def _in_cache(
     sources: list[str], scan: Scan, cache: ParseCache, salt: str
 ) -> tuple[dict[str, Parsed], list[str]]:
@@ -101,7 +120,23 @@ def _in_cache(
     cached = cache.get_many(keys.values())
     cache.misses += len(sources) - len(keys)  # not looked up: nothing can be cached for them
     results = {source: found for source in keys if isinstance(found := cached.get(keys[source]), Parsed)}
+    kept = {source: found for source in keys if isinstance(found := cached.get(keys[source]), Unresolved)}
+    if kept:
+        # Every field that names a region or a theme is one resolving changed, so the
+        # resolved practices need none of them: this build may not even have them.
+        resolved = cache.peek_many((entry.resolved_key for entry in kept.values()), _no_reference)
+        for source, entry in kept.items():
+            base = resolved.get(entry.resolved_key)
+            if isinstance(base, Resolved):
+                results[source] = Parsed(evolve(base.practice, **entry.fields), entry.diagnostics)
+            else:  # its resolved practice is gone from the cache: parsed again
+                cache.hits -= 1
+                cache.misses += 1
     return results, [source for source in sources if source not in results]
+
+
+def _no_reference(name: tuple[str, str]) -> None:
+    return None
 
 
 def _parse(
@@ -372,7 +407,9 @@ def resolve_all(
                     if practice is not None and not problems:
                         entry = make_resolved(practice, result.diagnostics)
                         resolved = encode(entry, _REFERENCES)
-                made.append((source, content, key, encode(result), resolved))
+                made.append((source, content, key,
+                             encode(result if resolved is None else unresolved(result, resolved_key(key), practice)),
+                             resolved))
         return made
 
     new_entries: list[tuple[str, bytes]] = []
@@ -389,6 +426,7 @@ def resolve_all(
             if scan.files[source] is None:
                 scan.files[source] = content
                 keys[source] = resolved_key(key)
+                parse_keys[source] = key
             store(key, parse_entry)
             entry = decode(resolved_entry, dereference) if resolved_entry else None
             if isinstance(entry, Resolved):
@@ -426,6 +464,10 @@ def resolve_all(
                 cards[id(practice)] = entry.card
                 cache.remember(keys[source], entry)
                 store(keys[source], encode(entry, _REFERENCES))
+                # Its parse result now names this resolved practice, not one the cache may drop.
+                kept_as = unresolved(parsed[source], keys[source], practice)
+                cache.remember(parse_keys[source], kept_as)
+                store(parse_keys[source], encode(kept_as))
         if practice is not None and not clash:
             practices.append(practice)
     cache.store_many(new_entries)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import struct
 import zlib
 from pathlib import Path
@@ -18,7 +19,7 @@ from s3site import output as output_module
 from s3site.builder import build
 from s3site.cache import CODE_SALT, ParseCache, decode, digest, encode
 from s3site.resolve import Resolver
-from s3site.sources import FileDigests, scan
+from s3site.sources import FileDigests, Resolved, scan
 
 SITE = "title: T\nbase_url: https://example.org/sub/\nper_page: 2\nsearch: false\n"
 
@@ -795,6 +796,57 @@ def test_a_new_day_resolves_no_practice_again_and_ends_those_that_ended(make_sit
     assert 'status-completed" data-pagefind-filter' in (root / "output/practices/ends/index.html").read_text()
     assert 'status-ongoing" data-pagefind-filter' in (root / "output/practices/goes-on/index.html").read_text()
     assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+def record_parsed(monkeypatch) -> list[str]:
+    """The practice files parsed from now on (in this process: builds with one worker)."""
+    from s3site import builder
+    parsed: list[str] = []
+    parse = builder.parse_practice
+    monkeypatch.setattr(builder, "parse_practice", lambda source, *a, **k: parsed.append(source) or parse(source, *a, **k))
+    return parsed
+
+
+def add_theme(root: Path, theme_id: str) -> None:
+    themes = root / "content/themes.yaml"
+    themes.write_text(themes.read_text() + f"- id: {theme_id}\n  title: {theme_id.title()}\n")
+
+
+CONTEXT_CHANGES = {
+    "a theme added": lambda root: add_theme(root, "added"),
+    "the regions": lambda root: (root / "content/regions.yaml").write_text(
+        "regions:\n  - code: fi1d7-rovaniemi\n    name: Rovaniemi\n    parent: FI1D7\n", encoding="utf-8"),
+    "the address": lambda root: (root / "content/site.yaml").write_text(
+        SITE.replace("https://example.org/sub/", "https://example.net/other/path/")),
+}
+
+
+@pytest.mark.parametrize("kept", ["on disk", "in memory"])  # in memory: the preview's
+@pytest.mark.parametrize("change", CONTEXT_CHANGES)
+def test_practices_resolved_again_are_not_parsed_again(make_site, monkeypatch, tmp_path, kept, change):
+    # Their parse results are kept as the fields resolving changed and the key of what it made.
+    files = {f"p{i}.md": practice_text(title=f"P{i}", body=f"Text [link](/docs/{i}.pdf) and ![i](/i.png).\n")
+             for i in range(3)}
+    files["p3.md"] = practice_text(title="P3", colour="blue", participating_regions="[FI1D7, SE33]")
+    root = make_site(files, site=SITE)
+    memory = {} if kept == "in memory" else None
+    build(root, workers=1, memory=memory)
+    parsed, resolved = record_parsed(monkeypatch), record_resolved(monkeypatch)
+    CONTEXT_CHANGES[change](root)
+    result = build(root, workers=1, memory=memory)
+    assert sorted(resolved) == ["p0", "p1", "p2", "p3"] and parsed == []
+    assert [d.message for d in result.warnings] == ["unknown field 'colour'"]
+    assert tree(root / "output") == clean_build(root, tmp_path)
+    if kept == "on disk":  # once more, with the resolved practices their parse results name gone
+        with sqlite3.connect(root / ".s3site-cache/parse.sqlite") as db:
+            for key, entry in db.execute("SELECT key, entry FROM parsed").fetchall():
+                if isinstance(decode(entry, lambda name: None), Resolved):
+                    db.execute("DELETE FROM parsed WHERE key = ?", (key,))
+        add_theme(root, "another")
+        parsed.clear()
+        build(root, workers=1)
+        assert sorted(parsed) == [f"content/practices/p{i}.md" for i in range(4)]
+        assert tree(root / "output") == clean_build(root, tmp_path)
 
 
 @pytest.mark.parametrize("kept", ["on disk", "in memory"])  # in memory: the preview's
