@@ -190,9 +190,9 @@ class ParseCache:
     def peek_many(
         self, keys: Iterable[str], dereference: Callable[[tuple[str, str]], Any] | None = None
     ) -> dict[str, Any]:
-        """Entries for other keys than this build's own, needed to make some of its own: kept
-        on disk with them, but neither counted as found nor kept in memory (decoded with
-        another `dereference` than the build's, they are not what their keys stand for)."""
+        """Entries that others are made from (see sources.Unresolved): kept on disk as used,
+        but neither counted as found nor kept in memory, since decoded with another
+        `dereference` than the build's they are not what their keys stand for."""
         found: dict[str, Any] = {}
         wanted = []
         for key in set(keys):

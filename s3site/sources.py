@@ -99,8 +99,8 @@ class Unresolved:
     """A practice's parse result as the cache keeps it once the practice has resolved: the key
     of the resolved practice, and the fields that resolving changed as parsing left them.
 
-    The resolved practice holds all the rest, so a first build stores each practice's text
-    once, not twice (a twentieth of its time with the markdown-it engine)."""
+    The resolved practice holds all the rest, so a first build encodes, sends between
+    processes and stores each practice's text once, not twice."""
 
     resolved_key: str
     fields: dict[str, object]
