@@ -838,10 +838,12 @@ def test_practices_resolved_again_are_not_parsed_again(make_site, monkeypatch, t
     assert [d.message for d in result.warnings] == ["unknown field 'colour'"]
     assert tree(root / "output") == clean_build(root, tmp_path)
     if kept == "on disk":  # once more, with the resolved practices their parse results name gone
-        with sqlite3.connect(root / ".s3site-cache/parse.sqlite") as db:
+        db = sqlite3.connect(root / ".s3site-cache/parse.sqlite")
+        with db:
             for key, entry in db.execute("SELECT key, entry FROM parsed").fetchall():
                 if isinstance(decode(entry, lambda name: None), Resolved):
                     db.execute("DELETE FROM parsed WHERE key = ?", (key,))
+        db.close()
         add_theme(root, "another")
         parsed.clear()
         build(root, workers=1)
