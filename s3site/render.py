@@ -43,7 +43,7 @@ except ImportError:  # without its C extension, or another version: its public e
     def _escape_inner(text: str, /) -> str:
         return str(escape(text))
 
-from .cache import atomic_write, decode, digest, encode
+from .cache import CODE_SALT, atomic_write, decode, digest, encode
 from .errors import Diagnostic, error
 from .indexes import region_url
 from .mapsvg import render_legend, render_map
@@ -174,7 +174,10 @@ class TemplateSet:
                 self.bytecode_folder.mkdir(parents=True, exist_ok=True)
                 # Keyed by each template's source, so an edited template is
                 # compiled again; compiling all of them costs a third of a second.
-                bytecode_cache = jinja2.FileSystemBytecodeCache(str(self.bytecode_folder))
+                # And by s3site's own code, which changes what they compile to
+                # (see _CodeGenerator): one s3site never runs another's.
+                bytecode_cache = jinja2.FileSystemBytecodeCache(
+                    str(self.bytecode_folder), pattern=f"__s3site_{CODE_SALT[:16]}_%s.cache")
             except OSError:
                 bytecode_cache = None
         self.environment = _Environment(

@@ -7,10 +7,14 @@ markupsafe.escape(): the same text, without a Markup object for each value.
 from __future__ import annotations
 
 import jinja2
+from conftest import practice_text
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
+from s3site import render
+from s3site.builder import build
+from s3site.cache import CODE_SALT
 from s3site.render import _Environment, escape_output
 
 
@@ -86,3 +90,19 @@ def test_templates_write_values_through_escape_output():
     # Otherwise they would be right but slow: a newer Jinja may stop calling what s3site changes.
     assert "environment.escape_output(" in OURS.compile(TEMPLATES["plain"], raw=True)
     assert "escape_output" not in STOCK.compile(TEMPLATES["plain"], raw=True)
+
+
+def test_templates_compiled_by_another_s3site_are_compiled_again(make_site, monkeypatch):
+    # An s3site compiles its templates to its own code (escape_output): an older one, whose
+    # compiled templates call nothing of the kind, or a newer one may share the cache folder.
+    page = "content/practices/p.md"
+    root = make_site({"p.md": practice_text()})
+    build(root)
+    folder = root / ".s3site-cache/templates"
+    first = {path.name for path in folder.iterdir()}
+    assert first and all(CODE_SALT[:16] in name for name in first)
+    monkeypatch.setattr(render, "CODE_SALT", "another s3site's code")
+    (root / page).write_text(practice_text(summary="Edited."))
+    build(root)
+    again = {path.name for path in folder.iterdir()} - first
+    assert again and all("another s3site" in name for name in again)
