@@ -166,17 +166,9 @@ class ParseCache:
         self, keys: Iterable[str], dereference: Callable[[tuple[str, str]], Any] | None = None
     ) -> dict[str, Any]:
         """The entries found for many keys, in one query (see decode() for `dereference`)."""
-        found: dict[str, Any] = {}
-        wanted = []
         asked = set(keys)
-        for key in asked:
-            self.used.add(key)
-            if self.memory is not None and key in self.memory:
-                found[key] = self.memory[key]
-            else:
-                wanted.append(key)
-        for key, entry in self._fetch(wanted):
-            value = decode(entry, dereference)
+        found, read = self._look_up(asked, dereference)
+        for key, value in read.items():
             if value is None:
                 log.warning("ignoring a corrupt entry of the build cache")
                 continue
@@ -193,19 +185,24 @@ class ParseCache:
         """Entries that others are made from (see sources.Unresolved): kept on disk as used,
         but neither counted as found nor kept in memory, since decoded with another
         `dereference` than the build's they are not what their keys stand for."""
-        found: dict[str, Any] = {}
+        found, read = self._look_up(set(keys), dereference)
+        found.update((key, value) for key, value in read.items() if value is not None)
+        return found
+
+    def _look_up(
+        self, keys: set[str], dereference: Callable[[tuple[str, str]], Any] | None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The entries kept in memory, and those read from disk (None where corrupt or not
+        ours), for keys now counted as used."""
+        in_memory: dict[str, Any] = {}
         wanted = []
-        for key in set(keys):
+        for key in keys:
             self.used.add(key)
             if self.memory is not None and key in self.memory:
-                found[key] = self.memory[key]
+                in_memory[key] = self.memory[key]
             else:
                 wanted.append(key)
-        for key, entry in self._fetch(wanted):
-            value = decode(entry, dereference)
-            if value is not None:
-                found[key] = value
-        return found
+        return in_memory, {key: decode(entry, dereference) for key, entry in self._fetch(wanted)}
 
     def _fetch(self, keys: list[str]) -> list[tuple[str, bytes]]:
         db = self._connect() if keys else None
