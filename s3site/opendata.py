@@ -163,24 +163,33 @@ def _record_file(
 ) -> Iterator[bytes]:
     """A data file of one record a practice, in chunks of about CHUNK_SIZE bytes.
 
-    Each record is copied from the published file when `records` has it
-    unchanged, else made; where it lands in the new file is noted for the
-    next build.
+    Runs of records unchanged since the published file are copied from it,
+    the others made; where each lands in the new file is noted for the next
+    build.
     """
     offset = len(head)
     chunk, size = [head], len(head)
     try:
-        for number, practice in enumerate(practices):
-            record = records.old(practice) if records else None
-            if record is None:
-                record = make(practice)
+        number = 0
+        while number < len(practices):
             if number and separator:
                 chunk.append(separator)
                 offset += len(separator)
                 size += len(separator)
-            if records:
-                records.note(practice, offset, offset + len(record))
+            count, record = records.copy_run(practices, number, offset, separator, CHUNK_SIZE) if records else (0, b"")
+            if count:
+                number += count
+            else:
+                record = make(practices[number])
+                if records:
+                    records.note(practices[number], offset, offset + len(record))
+                number += 1
             offset += len(record)
+            if len(record) >= CHUNK_SIZE // 4:  # a long run: handed on as read, not copied again
+                yield b"".join(chunk)
+                yield record
+                chunk, size = [], 0
+                continue
             chunk.append(record)
             size += len(record)
             if size > CHUNK_SIZE:

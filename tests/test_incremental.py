@@ -172,7 +172,11 @@ def check_edits(root: Path, practices: Path, tmp: Path, steps: list, memory: dic
 def test_retitling_a_practice_renders_again_only_the_list_pages_that_show_it(make_site, monkeypatch, tmp_path):
     from s3site import builder
 
-    practices = {f"p{i}.md": practice_text(title=f"P{i}", start=f"201{i}-01") for i in range(6)}
+    practices = {f"p{i}.md": practice_text(title=f"P{i}", start=f"201{i}-01") for i in range(1, 6)}
+    # Sharing no place or theme with the others, p0 is none's related practice: its
+    # edit leaves their records as they were (a record lists its related practices).
+    elsewhere = {"location": "{country: ES}", "themes": "[energy]"}
+    practices["p0.md"] = practice_text(title="P0", start="2010-01", **elsewhere)
     root = make_site(practices, site=SITE)  # two practices a page: three pages a list
     build(root, workers=1)
     lists = [path for path in tree(root / "output")
@@ -736,6 +740,61 @@ def test_open_data_files_made_in_two_processes_are_counted_and_noted(make_site, 
     (root / "content/practices/p3.md").write_text(practice_text(title="P3", body="A new text.\n"))
     build(root, workers=1)
     assert rows == ["p3"]  # the notes of the CSV made in the other process were kept
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+def test_unchanged_records_are_copied_in_runs_of_what_stood_together(tmp_path):
+    from s3site.records import FileRecords
+
+    # A published file "[A,B,C,D,E]": each record's key is its letter.
+    published = tmp_path / "data.json"
+    published.write_bytes(b"[A1,B22,C333,D4,E55]")
+    spans = {"A": (1, 3), "B": (4, 7), "C": (8, 12), "D": (13, 15), "E": (16, 19)}
+    records = FileRecords(published, spans, lambda item: item if item in spans else None)
+    # In the new file D moved before B, and X is new: runs end where the old order breaks.
+    items = ["A", "D", "B", "C", "X", "E"]
+    assert records.copy_run(items, 0, 100, b",", 1000) == (1, b"A1")
+    assert records.copy_run(items, 1, 200, b",", 1000) == (1, b"D4")
+    assert records.copy_run(items, 2, 300, b",", 1000) == (2, b"B22,C333")
+    assert records.copy_run(items, 4, 400, b",", 1000) == (0, b"")  # X is to be made
+    assert records.copy_run(items, 5, 500, b",", 1000) == (1, b"E55")
+    # Each copied record is noted where it lands: B at 300, C after B and the separator.
+    assert records.new == {"A": (100, 102), "D": (200, 202), "B": (300, 303), "C": (304, 308), "E": (500, 503)}
+    # A run stops once it holds `limit` bytes; without the separator nothing stands together.
+    assert records.copy_run(["A", "B", "C"], 0, 0, b",", 5) == (2, b"A1,B22")
+    assert records.copy_run(["A", "B"], 0, 0, b"", 1000) == (1, b"A1")
+    records.close()
+    # A published file shorter than its notes say gives nothing: the records are made.
+    published.write_bytes(b"[A1,B2")
+    shortened = FileRecords(published, spans, lambda item: item)
+    assert shortened.copy_run(["A", "B"], 0, 0, b",", 1000) == (0, b"")
+    shortened.close()
+    assert FileRecords(None, spans, lambda item: item).copy_run(["A"], 0, 0, b",", 1000) == (0, b"")
+
+
+def test_open_data_records_of_reordered_practices_are_copied(make_site, monkeypatch, tmp_path):
+    from s3site import opendata
+
+    practices = {f"p{i}.md": practice_text(title=f"P{i}", start=f"201{i}-01") for i in range(1, 6)}
+    # Sharing no place or theme with the others, p0 is none's related practice: its
+    # edit leaves their records as they were (a record lists its related practices).
+    elsewhere = {"location": "{country: ES}", "themes": "[energy]"}
+    practices["p0.md"] = practice_text(title="P0", start="2010-01", **elsewhere)
+    root = make_site(practices, site=SITE)
+    build(root, workers=1)
+    rows: list[str] = []
+    make_row = opendata._csv_cells
+    monkeypatch.setattr(opendata, "_csv_cells", lambda p, origin: rows.append(p.slug) or make_row(p, origin))
+    # The oldest practice becomes the newest: it moves to the top of every list and file.
+    (root / "content/practices/p0.md").write_text(practice_text(title="P0", start="2019-01", body="New.\n", **elsewhere))
+    build(root, workers=1)
+    assert rows == ["p0"]
+    assert tree(root / "output") == clean_build(root, tmp_path)
+    # The notes the moved records left are right: the next edit copies them again.
+    rows.clear()  # of the clean build's
+    (root / "content/practices/p3.md").write_text(practice_text(title="P3", start="2013-01", body="Other.\n"))
+    build(root, workers=1)
+    assert rows == ["p3"]
     assert tree(root / "output") == clean_build(root, tmp_path)
 
 
