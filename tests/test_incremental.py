@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from s3site import fingerprint, parallel
 from s3site import output as output_module
 from s3site.builder import build
-from s3site.cache import CODE_SALT, ParseCache, decode, digest, encode
+from s3site.cache import CHECKSUM_SIZE, CODE_SALT, MAGIC, ParseCache, decode, digest, encode
 from s3site.resolve import Resolver
 from s3site.sources import FileDigests, Resolved, scan
 
@@ -553,14 +553,14 @@ def test_corrupt_or_foreign_cache_is_rebuilt_not_trusted(make_site, tmp_path):
     cache = root / ".s3site-cache"
     # Entries that are not ours: a bad checksum, then a good checksum of garbage.
     with sqlite3.connect(cache / "parse.sqlite") as db:
-        db.execute("UPDATE parsed SET entry = ?", (b"s3site-cache-1\n" + b"\0" * 32 + b"not a pickle",))
+        db.execute("UPDATE parsed SET entry = ?", (MAGIC + b"\0" * CHECKSUM_SIZE + b"not a pickle",))
     (cache / "outputs.pickle").write_bytes(encode({"salt": "someone else", "builds": {}}))
     shutil.rmtree(root / "output")
     assert build(root).written == len(expected) - 1  # all but the marker file, made anew
     assert tree(root / "output") == expected
     # A file that is not a database at all, and a manifest with a bad checksum.
     (cache / "parse.sqlite").write_bytes(b"garbage" * 100)
-    (cache / "outputs.pickle").write_bytes(b"s3site-cache-1\n" + b"\0" * 32 + b"not a pickle")
+    (cache / "outputs.pickle").write_bytes(MAGIC + b"\0" * CHECKSUM_SIZE + b"not a pickle")
     (root / "content/practices/a.md").write_text(practice_text(title="A changed"))
     build(root)
     assert "A changed" in (root / "output/practices/a/index.html").read_text()
@@ -569,6 +569,20 @@ def test_corrupt_or_foreign_cache_is_rebuilt_not_trusted(make_site, tmp_path):
     assert tree(root / "output") == expected
     with sqlite3.connect(cache / "parse.sqlite") as db:  # rebuilt, and in use again
         assert db.execute("SELECT count(*) FROM parsed").fetchone()[0] >= 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.recursive(st.none() | st.booleans() | st.integers() | st.text() | st.binary(),
+                          lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner), max_leaves=20),
+       where=st.integers(min_value=0), flip=st.integers(min_value=1, max_value=255))
+def test_a_cache_entry_with_any_byte_changed_is_not_trusted(value, where, flip):
+    entry = encode(value)
+    assert decode(entry) == value
+    position = where % len(entry)
+    spoilt = entry[:position] + bytes([entry[position] ^ flip]) + entry[position + 1:]
+    assert decode(spoilt) is None
+    assert decode(entry[:position]) is None  # cut short
+    assert decode(b"s3site-cache-1\n" + entry[len(MAGIC):]) is None  # of another format
 
 
 def test_parallel_build_is_identical_to_one_process(make_site, tmp_path, monkeypatch):
@@ -803,7 +817,7 @@ def test_record_notes_are_trusted_only_for_the_file_they_describe(make_site, tmp
     root = make_site({f"p{i}.md": practice_text(title=f"P{i}") for i in range(4)}, site=SITE)
     build(root, workers=1)
     if spoil == "notes":  # a corrupt notes file
-        (root / ".s3site-cache/records.pickle").write_bytes(b"s3site-cache-1\n" + b"\0" * 40)
+        (root / ".s3site-cache/records.pickle").write_bytes(MAGIC + b"\0" * 40)
     else:  # a published file changed by hand: same size, other bytes
         for name in ("practices.json", "practices.csv"):
             published = root / "output" / name
