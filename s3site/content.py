@@ -27,7 +27,7 @@ from .fields import (
     coerce,
 )
 from .markup import split_body, split_front_matter, to_html
-from .model import Page, Positions, Practice, Theme
+from .model import Page, Positions, Practice, PracticeText, Theme
 from .pickling import quick_pickle
 from .yamlio import YamlDocument, YamlError, load_yaml
 
@@ -142,7 +142,15 @@ def parse_practice(
         main_institution=values["main_institution"],
         start=start,
         end=end,
-        description_html=rendered.description,
+        text=PracticeText(
+            description_html=rendered.description,
+            resources_needed_html=rendered.known.get("resources_needed", ""),
+            evidence_of_success_html=rendered.known.get("evidence_of_success", ""),
+            potential_for_transfer_html=rendered.known.get("potential_for_transfer", ""),
+            expert_opinion_html=to_html(expert, trust_html=trust_html, engine=engine) if expert else "",
+            extra_sections=rendered.extra,
+            footnotes_html=rendered.footnotes,
+        ),
         leading_region=values.get("leading_region") or "",
         participating_regions=values.get("participating_regions") or (),
         author=values.get("author"),
@@ -153,17 +161,11 @@ def parse_practice(
         updated=values.get("updated"),
         implementation_level=values.get("implementation_level") or "",
         project=values.get("project"),
-        expert_opinion_html=to_html(expert, trust_html=trust_html, engine=engine) if expert else "",
         image=values.get("image"),
         attachments=values.get("attachments") or (),
         aliases=values.get("aliases") or (),
         lang=values.get("lang") or "",
         draft=bool(values.get("draft")),
-        resources_needed_html=rendered.known.get("resources_needed", ""),
-        evidence_of_success_html=rendered.known.get("evidence_of_success", ""),
-        potential_for_transfer_html=rendered.known.get("potential_for_transfer", ""),
-        extra_sections=rendered.extra,
-        footnotes_html=rendered.footnotes,
         positions=Positions({k: v for k, v in reader.positions().items() if k.split(".")[0] in CHECKED_LATER}),
     )
     return Parsed(practice, tuple(problems))

@@ -23,7 +23,7 @@ import jinja2
 from jinja2 import meta, nodes
 
 from .cache import CODE_SALT, digest
-from .model import Page, Practice, RegionTerm, Site, ThemeTerm, TypeTerm
+from .model import TEXT_FIELDS, Page, Practice, RegionTerm, Site, ThemeTerm, TypeTerm
 from .plan import Output
 from .render import Meta, Pager, TemplateSet
 
@@ -76,7 +76,7 @@ CARD_FIELDS = frozenset({
     "lang", "location", "location_chain", "country_region", "date", "published", "updated",
 })
 PRACTICE_ATTRIBUTES = frozenset(
-    {f.name for f in fields(Practice)} | {"country_region", "date", "sections", "place"}
+    {f.name for f in fields(Practice)} | {"country_region", "date", "sections", "place", *TEXT_FIELDS}
 )
 # The package's own templates that show a whole practice; their lists use cards.
 WHOLE_PRACTICE_TEMPLATES = ("practice.html", "feed.xml")

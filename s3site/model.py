@@ -11,6 +11,7 @@ import calendar
 import datetime as dt
 import json
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from .pickling import quick_pickle
@@ -149,6 +150,66 @@ class Section:
     html: str
 
 
+TEXT_FIELDS = ("description_html", "resources_needed_html", "evidence_of_success_html",
+               "potential_for_transfer_html", "expert_opinion_html", "extra_sections", "footnotes_html")
+
+
+class PracticeText:
+    """A practice's text, as HTML: its sections, the expert opinion, the footnotes.
+
+    Kept apart from the rest of the practice because it is most of its size
+    and only read where the practice is shown whole (its page, its open data):
+    the build cache stores it as an entry of its own, which a rebuild fetches
+    only for the pages it makes again (sources.CachedText). Not changed once
+    made, but for `key`, the name of its cache entry once it has one.
+    """
+
+    __slots__ = (*TEXT_FIELDS, "key")
+
+    def __init__(
+        self,
+        description_html: str = "",
+        resources_needed_html: str = "",
+        evidence_of_success_html: str = "",
+        potential_for_transfer_html: str = "",
+        expert_opinion_html: str = "",
+        extra_sections: tuple[Section, ...] = (),
+        footnotes_html: str = "",
+    ) -> None:
+        self.description_html = description_html
+        self.resources_needed_html = resources_needed_html
+        self.evidence_of_success_html = evidence_of_success_html
+        self.potential_for_transfer_html = potential_for_transfer_html
+        self.expert_opinion_html = expert_opinion_html
+        self.extra_sections = extra_sections
+        self.footnotes_html = footnotes_html
+        self.key = ""
+
+    def values(self) -> tuple:
+        """The fields, in TEXT_FIELDS order."""
+        return _text_values(self)
+
+    def replace(self, **changes: object) -> PracticeText:
+        values = dict(zip(TEXT_FIELDS, self.values(), strict=True))
+        values.update(changes)
+        return PracticeText(**values)  # type: ignore[arg-type]
+
+    def __reduce__(self) -> tuple:
+        return (PracticeText, self.values())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PracticeText) and self.values() == other.values()
+
+    def __hash__(self) -> int:
+        return hash(self.values())
+
+    def __repr__(self) -> str:
+        return f"PracticeText({', '.join(f'{n}={v!r}' for n, v in zip(TEXT_FIELDS, self.values(), strict=True))})"
+
+
+_text_values = attrgetter(*TEXT_FIELDS)
+
+
 @quick_pickle
 @dataclass(frozen=True, slots=True)
 class Theme:
@@ -173,7 +234,7 @@ class Practice:
     country: str
     main_institution: str
     start: PartialDate
-    description_html: str
+    text: PracticeText
     region: str = ""  # as written: a code or a name
     city: str = ""
     leading_region: str = ""
@@ -187,17 +248,11 @@ class Practice:
     updated: dt.date | None = None
     implementation_level: str = ""
     project: Link | None = None
-    expert_opinion_html: str = ""
     image: Image | None = None
     attachments: tuple[Link, ...] = ()
     aliases: tuple[str, ...] = ()
     lang: str = ""
     draft: bool = False
-    resources_needed_html: str = ""
-    evidence_of_success_html: str = ""
-    potential_for_transfer_html: str = ""
-    extra_sections: tuple[Section, ...] = ()
-    footnotes_html: str = ""
     # Where each front-matter field was written, for errors found after
     # parsing (unknown theme, unknown region).
     positions: Positions = field(default_factory=Positions, compare=False)
@@ -213,6 +268,35 @@ class Practice:
     participants: tuple[Region, ...] = ()
     theme_objects: tuple[Theme, ...] = ()
     related: tuple[Practice, ...] = field(default=(), compare=False, repr=False)
+
+    # The text, read through the practice as templates always have.
+    @property
+    def description_html(self) -> str:
+        return self.text.description_html
+
+    @property
+    def resources_needed_html(self) -> str:
+        return self.text.resources_needed_html
+
+    @property
+    def evidence_of_success_html(self) -> str:
+        return self.text.evidence_of_success_html
+
+    @property
+    def potential_for_transfer_html(self) -> str:
+        return self.text.potential_for_transfer_html
+
+    @property
+    def expert_opinion_html(self) -> str:
+        return self.text.expert_opinion_html
+
+    @property
+    def extra_sections(self) -> tuple[Section, ...]:
+        return self.text.extra_sections
+
+    @property
+    def footnotes_html(self) -> str:
+        return self.text.footnotes_html
 
     @property
     def country_region(self) -> Region | None:

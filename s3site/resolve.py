@@ -184,13 +184,16 @@ def _local_files(practice: Practice, base_path: str, static_root: Path | None) -
     changes: dict[str, object] = {}
     if base_path == "/" and not reads_static_files(practice):
         return changes  # nothing to size or rebase: most practices
+    text_changes: dict[str, object] = {}
     for name in ("description_html", "resources_needed_html", "evidence_of_success_html",
                  "potential_for_transfer_html", "expert_opinion_html"):
         html = getattr(practice, name)
         if (changed := local(html)) != html:
-            changes[name] = changed
+            text_changes[name] = changed
     if any(local(s.html) != s.html for s in practice.extra_sections):
-        changes["extra_sections"] = tuple(replace(s, html=local(s.html)) for s in practice.extra_sections)
+        text_changes["extra_sections"] = tuple(replace(s, html=local(s.html)) for s in practice.extra_sections)
+    if text_changes:
+        changes["text"] = practice.text.replace(**text_changes)
     image = practice.image
     if image and image.src.startswith("/") and static_root is not None and not (image.width and image.height):
         size = _static_image_size(static_root, image.src)
