@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,9 +24,9 @@ from .cache import CACHE_DIR, CODE_SALT, OutputManifest, ParseCache, digest
 from .config import Settings, read_settings
 from .content import Parsed, parse_page, parse_practice, parse_themes
 from .errors import Diagnostic, SiteError, error
-from .fingerprint import Fingerprinter, global_key
+from .fingerprint import WHOLE_PRACTICE_TEMPLATES, Fingerprinter, global_key
 from .indexes import build_site
-from .model import Page, Practice, Site, Theme
+from .model import Page, Practice, PracticeText, Site, Theme
 from .output import (
     StagedOutput,
     build_id_of,
@@ -43,6 +43,7 @@ from .render import Renderer, TemplateSet, template_error
 from .resolve import Resolver, resolve_pages
 from .search import index_site
 from .sources import FileDigests, Scan, parse_all, parse_file, resolve_all, scan, site_regions
+from .texts import STORE
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +186,19 @@ def render_output(output: Output, renderer: Renderer, staged: StagedOutput,
     return renderer.render(output.template, **output.context).encode()
 
 
+def _texts_shown(outputs: Iterable[Output]) -> Iterator[PracticeText]:
+    """The texts of the practices these outputs show whole (their pages, their open data, the
+    feeds), to fetch at once: other templates may read more, and have it fetched as they do."""
+    for output in outputs:
+        if output.template in ("", *WHOLE_PRACTICE_TEMPLATES):
+            shown = output.context.get("practice")
+            if isinstance(shown, Practice):
+                yield shown.text
+            for practice in output.context.get("practices", ()):
+                if isinstance(practice, Practice):
+                    yield practice.text
+
+
 class _StageTimer:
     """Logs how long each stage of a build took (shown with --debug)."""
 
@@ -291,6 +305,7 @@ def build(
 
         def render_chunk(indices: Sequence[int]) -> tuple[int, int, list[str]]:
             before = (staged.written, staged.unchanged, len(staged.changed))
+            STORE.fetch(_texts_shown(outputs[i] for i in indices))
             # Late outputs read files made before them, so theirs are written at once.
             late = any(outputs[i].late for i in indices)
             with contextlib.nullcontext() if late else staged.writing_behind():
@@ -342,6 +357,7 @@ def build(
     changed += [path for path in published if path not in keys]
     manifest.save(build_id, keys, inputs, keep=published_id, practices=len(site.practices))
     notes.save()
+    STORE.close()  # the preview keeps texts it fetched; a later fetch connects again
     if memory is not None:  # for the preview, which makes an edited practice's pages alone first
         memory["quick"] = Basis(root, site, loaded.resolver, templates, site.settings.trust_html,
                                 site.settings.markdown, drafts)

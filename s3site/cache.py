@@ -117,6 +117,9 @@ def decode(entry: bytes, dereference: Callable[[tuple[str, str]], Any] | None = 
         return None
 
 
+SELECT_ENTRIES = "SELECT key, entry FROM parsed WHERE key IN (SELECT value FROM json_each(?))"
+
+
 class ParseCache:
     """Parse results by key, in one SQLite file (and a few results computed from
     all of them, such as related practices).
@@ -216,8 +219,7 @@ class ParseCache:
         if db is None:
             return []
         try:
-            return db.execute("SELECT key, entry FROM parsed WHERE key IN (SELECT value FROM json_each(?))",
-                              (json.dumps(keys),)).fetchall()
+            return db.execute(SELECT_ENTRIES, (json.dumps(keys),)).fetchall()
         except sqlite3.Error as exc:
             self._reset(exc)
             return []
@@ -274,6 +276,45 @@ class ParseCache:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+class CacheReader:
+    """Entries of a build cache's database, read in whatever process asks for them, with a
+    connection of each process's own: one made before a fork is not to be used after it
+    (render workers read texts). It never makes a database, and only deletes entries."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "parse.sqlite"
+        self._db: sqlite3.Connection | None = None
+        self._pid = 0
+
+    def entries(self, keys: Iterable[str]) -> dict[str, bytes]:
+        """The entries found for `keys` (none if the database cannot be read)."""
+        try:
+            return dict(self._connect().execute(SELECT_ENTRIES, (json.dumps(list(keys)),)).fetchall())
+        except sqlite3.Error as exc:
+            log.debug("cannot read the build cache %s: %s", self.path, exc)
+            return {}
+
+    def forget(self, keys: Iterable[str]) -> None:
+        """Delete entries (found corrupt, or referring to ones that are)."""
+        try:
+            with self._connect() as db:
+                db.executemany("DELETE FROM parsed WHERE key = ?", [(key,) for key in keys])
+        except sqlite3.Error as exc:
+            log.debug("cannot delete from the build cache %s: %s", self.path, exc)
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._pid != os.getpid():  # forked: the parent's connection is not ours to use
+            self._db, self._pid = None, os.getpid()
+        if self._db is None:
+            self._db = sqlite3.connect(f"{self.path.as_uri()}?mode=rw", uri=True, check_same_thread=False)
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None and self._pid == os.getpid():
+            self._db.close()
+        self._db = None
 
 
 class OutputManifest:

@@ -18,11 +18,12 @@ from .cache import CODE_SALT, ParseCache, atomic_write, decode, digest, encode
 from .content import Parsed
 from .errors import Diagnostic, error
 from .fingerprint import card_digest
-from .model import Practice, Theme
+from .model import Practice, PracticeText, Theme
 from .parallel import cycle_collector, iter_chunks
 from .pickling import differences, evolve, quick_pickle
 from .regions import Region, RegionRegistry, load_registry
 from .resolve import Resolver, reads_static_files, slug_clash
+from .texts import STORE, TEXT_REFERENCES, CachedText, text_entry, text_key
 
 PRACTICE_SUFFIXES = (".md", ".markdown", ".yaml", ".yml")
 STORE_BATCH = 500  # resolved practices written to the cache at a time
@@ -124,19 +125,30 @@ def _in_cache(
     if kept:
         # Every field that names a region or a theme is one resolving changed, so the
         # resolved practices need none of them: this build may not even have them.
-        resolved = cache.peek_many((entry.resolved_key for entry in kept.values()), _no_reference)
+        resolved = cache.peek_many((entry.resolved_key for entry in kept.values()), _texts_only)
         for source, entry in kept.items():
             base = resolved.get(entry.resolved_key)
             if isinstance(base, Resolved):
-                results[source] = Parsed(evolve(base.practice, **entry.fields), entry.diagnostics)
+                practice = evolve(base.practice, **entry.fields)
+                _name_source(practice, source, entry.resolved_key)
+                results[source] = Parsed(practice, entry.diagnostics)
             else:  # its resolved practice is gone from the cache: parsed again
                 cache.hits -= 1
                 cache.misses += 1
     return results, [source for source in sources if source not in results]
 
 
-def _no_reference(name: tuple[str, str]) -> None:
-    return None
+def _texts_only(reference: tuple[str, str]) -> CachedText | None:
+    """A practice's text, to be fetched when read; no region nor theme (see _in_cache)."""
+    kind, name = reference
+    return CachedText(name) if kind in TEXT_REFERENCES else None
+
+
+def _name_source(practice: Practice, source: str, owner: str = "") -> None:
+    """Tell a practice's CachedText its file and cache entry (`owner`), for should the cache
+    lose the text (texts.CachedText)."""
+    if type(practice.text) is CachedText and not practice.text.source:
+        practice.text.source, practice.text.owner = source, owner
 
 
 def _parse(
@@ -324,8 +336,20 @@ class Resolved:
     static: str  # the digest of the static files it was resolved with; "" if it reads none
 
 
-# Stored by name: they are to be the objects of each build's registry and themes.
-_REFERENCES = {Region: attrgetter("code"), Theme: attrgetter("id")}
+# Stored by name: regions and themes, as they are to be the objects of each build's registry
+# and themes; texts, as they are entries of their own (texts.py).
+_REFERENCES = {Region: attrgetter("code"), Theme: attrgetter("id"), PracticeText: text_key, CachedText: text_key}
+
+
+class _Referenced(dict):
+    """What cached practices name (see _REFERENCES): this build's regions and themes, texts
+    just made, and any other text as a CachedText, fetched when read."""
+
+    def __missing__(self, reference: tuple[str, str]) -> object:
+        kind, name = reference
+        if kind in TEXT_REFERENCES:
+            return CachedText(name)
+        raise KeyError(reference)
 
 
 def resolve_all(
@@ -366,14 +390,24 @@ def resolve_all(
 
     # Looked up by the unpickler itself, with no Python call for each of the seven or so
     # references a practice holds.
-    referenced: dict[tuple[str, str], object] = {("Region", region.code): region for region in registry}
+    referenced = _Referenced({("Region", region.code): region for region in registry})
     referenced.update((("Theme", theme_id), theme) for theme_id, theme in theme_by_id.items())
     dereference = referenced.__getitem__
 
+    def parsed_again(source: str) -> PracticeText:
+        """A practice's text, should the cache have lost it."""
+        _, _, result = _parse(root, source, salt, parse_one)
+        practice = resolver.resolve(result.model, []) if result.model is not None else None
+        if practice is None:
+            raise RuntimeError(f"{source} no longer makes a practice")
+        return practice.text
+
+    STORE.use(cache.path.parent if cache.path else None, parsed_again)
     found = cache.get_many(keys.values(), dereference)
     hits = {source: found[key] for source, key in keys.items()
             if isinstance(found.get(key), Resolved) and found[key].static in ("", static)}
     for source, hit in hits.items():
+        _name_source(hit.practice, source, keys[source])
         changes: dict[str, object] = {}
         status = resolver.status_of(hit.practice)
         if status != hit.practice.status:  # the practice has ended since it was cached
@@ -386,13 +420,19 @@ def resolve_all(
             changes["theme_objects"] = tuple(theme_by_id[theme.id] for theme in hit.practice.theme_objects)
         if changes:
             practice = evolve(hit.practice, **changes)
-            hits[source] = make_resolved(practice, hit.diagnostics)
-    # Their parse results stay in the cache, for a build whose context has changed.
+            # Neither its text nor its image changed: it reads the static files as it did.
+            hits[source] = Resolved(practice, hit.diagnostics, card_digest(practice), hit.static)
+    # Their parse results and texts stay in the cache, for a build whose context has changed.
     cache.keep(parse_keys[source] for source in hits)
+    cache.keep(hit.practice.text.key for hit in hits.values() if hit.practice.text.key)
     fresh = [source for source in scan.practices if source not in hits]
     parsed, missing = _in_cache(fresh, scan, cache, salt)
+    # Resolving practices reads their texts: those of practices put back together from the
+    # cache (see _in_cache) are fetched in one query rather than one by one.
+    STORE.fetch(result.model.text for result in parsed.values() if result.model is not None)
 
-    def parse_and_resolve(items: Sequence[str]) -> list[tuple[str, str, str, bytes, bytes | None]]:
+    def parse_and_resolve(items: Sequence[str]) -> list[tuple[str, str, str, bytes, bytes | None,
+                                                            tuple[str, bytes] | None]]:
         # In the workers, as far as it goes without the other practices: the parent only
         # checks slugs, in file order. What does not resolve is resolved there again, for
         # its messages in that order.
@@ -400,16 +440,17 @@ def resolve_all(
         with cycle_collector(enabled=_collect_cycles(items)):
             for source in items:
                 content, key, result = _parse(root, source, salt, parse_one)
-                practice, resolved = result.model, None
+                practice, resolved, text = result.model, None, None
                 if practice is not None and (drafts or not practice.draft):
                     problems: list[Diagnostic] = []
                     practice = resolver.resolve(practice, problems)
                     if practice is not None and not problems:
                         entry = make_resolved(practice, result.diagnostics)
+                        text = text_entry(practice.text)  # before the practice that names it
                         resolved = encode(entry, _REFERENCES)
                 made.append((source, content, key,
                              encode(result if resolved is None else unresolved(result, resolved_key(key), practice)),
-                             resolved))
+                             resolved, text))
         return made
 
     new_entries: list[tuple[str, bytes]] = []
@@ -422,17 +463,27 @@ def resolve_all(
             new_entries = []
 
     for chunk in iter_chunks(parse_and_resolve, missing, workers=workers, max_items=CHUNK_FILES):
-        for source, content, key, parse_entry, resolved_entry in chunk:
+        for source, content, key, parse_entry, resolved_entry, text in chunk:
             if scan.files[source] is None:
                 scan.files[source] = content
                 keys[source] = resolved_key(key)
                 parse_keys[source] = key
             store(key, parse_entry)
-            entry = decode(resolved_entry, dereference) if resolved_entry else None
+            entry = None
+            if resolved_entry and text:
+                # Its text as just made, not fetched from the cache when first read.
+                reference = ("PracticeText", text[0])
+                referenced[reference] = made_text = decode(text[1])
+                if isinstance(made_text, PracticeText):
+                    made_text.key = text[0]
+                    entry = decode(resolved_entry, dereference)
+                del referenced[reference]
             if isinstance(entry, Resolved):
                 hits[source] = entry
                 cache.remember(keys[source], entry)
                 store(keys[source], resolved_entry)
+                cache.keep([text[0]])  # type: ignore[index]
+                store(*text)  # type: ignore[misc]
             else:
                 parsed[source] = decode(parse_entry)
                 cache.remember(key, parsed[source])
@@ -463,6 +514,9 @@ def resolve_all(
                 entry = make_resolved(practice, tuple(parsed[source].diagnostics))
                 cards[id(practice)] = entry.card
                 cache.remember(keys[source], entry)
+                if not practice.text.key:  # a text not stored yet (not one resolving left as it was)
+                    store(*text_entry(practice.text))
+                cache.keep([practice.text.key])
                 store(keys[source], encode(entry, _REFERENCES))
                 # Its parse result now names this resolved practice, not one the cache may drop.
                 kept_as = unresolved(parsed[source], keys[source], practice)

@@ -1,0 +1,124 @@
+"""Practices' texts, kept in the build cache apart from the practices and fetched when read.
+
+A practice's text (its sections as HTML) is most of its size, yet a rebuild
+after an edit shows few practices whole: most pages list practices by their
+cards. So the cache stores each text as an entry of its own, named by a
+digest of its content, and a resolved practice refers to it by that name.
+A practice loaded from the cache gets a CachedText, which fetches the text
+the first time any of it is read: in this process or in a worker forked to
+render (each with a database connection of its own). Those rendering many
+pages fetch the texts they show in one query (fetch()). Should the cache
+have lost a text (deleted while the preview runs, a corrupt entry), the
+practice's file is parsed again for it: a text is never missing, only slower.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from .cache import CacheReader, decode, digest, encode
+from .model import TEXT_FIELDS, PracticeText
+
+log = logging.getLogger(__name__)
+
+# The kinds of reference a resolved practice's entry holds for its text (see cache.encode).
+TEXT_REFERENCES = ("PracticeText", "CachedText")
+
+
+class CachedText(PracticeText):
+    """A practice's text known by its cache key, fetched the first time it is read."""
+
+    __slots__ = ("source", "owner", "loaded")
+
+    def __init__(self, key: str, source: str = "", owner: str = "") -> None:
+        # Not PracticeText's: the fields stay unset until fetched (see __getattr__).
+        self.key = key
+        # Should the cache have lost the text: the practice's file, parsed again for it, and
+        # the cache entry of the practice, dropped so that the next build parses it anew.
+        self.source = source
+        self.owner = owner
+        self.loaded = False
+
+    def __getattr__(self, name: str) -> object:
+        # Only called for what is not set: a field of a text not fetched yet.
+        if name not in TEXT_FIELDS or self.loaded:
+            raise AttributeError(name)
+        STORE.fetch([self])
+        return getattr(self, name)
+
+    def take(self, text: PracticeText) -> None:
+        for name, value in zip(TEXT_FIELDS, text.values(), strict=True):
+            object.__setattr__(self, name, value)
+        self.loaded = True
+
+
+def is_pending(text: PracticeText) -> bool:
+    """Whether reading the text would fetch it."""
+    return type(text) is CachedText and not text.loaded
+
+
+def text_entry(text: PracticeText) -> tuple[str, bytes]:
+    """A text as a cache entry, and its key (also set as text.key)."""
+    entry = encode(text)
+    text.key = digest("text", entry)
+    return text.key, entry
+
+
+def text_key(text: PracticeText) -> str:
+    """How a practice's cache entry names its text (cache.encode's `references`)."""
+    if not text.key:
+        raise ValueError("a practice's text is stored by reference before it has been stored itself")
+    return text.key
+
+
+class TextStore:
+    """Where this process fetches texts: the build's cache, else the practices' files."""
+
+    def __init__(self) -> None:
+        self._reader: CacheReader | None = None
+        self._reparse: Callable[[str], PracticeText] | None = None
+        self._lock = threading.Lock()  # the preview renders a page while a build may fetch
+
+    def use(self, folder: Path | None, reparse: Callable[[str], PracticeText]) -> None:
+        """Fetch from the cache in `folder` (none: from the files only), or by `reparse(source)`."""
+        with self._lock:
+            if self._reader is not None:
+                self._reader.close()
+            self._reader = CacheReader(folder) if folder is not None else None
+            self._reparse = reparse
+
+    def fetch(self, texts: Iterable[PracticeText]) -> None:
+        """Fetch every text not fetched yet, in one query."""
+        pending = {id(text): text for text in texts if is_pending(text)}  # each once: shown on several pages
+        if not pending:
+            return
+        with self._lock:
+            pending = {key: text for key, text in pending.items() if not text.loaded}  # type: ignore[attr-defined]
+            found = self._reader.entries({text.key for text in pending.values()}) if self._reader else {}
+            lost: list[str] = []
+            for text in pending.values():
+                entry = found.get(text.key)
+                value = decode(entry) if entry is not None else None
+                if not isinstance(value, PracticeText):
+                    value = self._parsed_again(text)
+                    lost += [text.key, text.owner]  # type: ignore[attr-defined]
+                text.take(value)  # type: ignore[attr-defined]
+            if lost and self._reader:
+                self._reader.forget(lost)
+
+    def _parsed_again(self, text: CachedText) -> PracticeText:
+        log.warning("the build cache has lost the text of %s; parsing it again", text.source or "a practice")
+        if self._reparse is None or not text.source:
+            raise RuntimeError(f"the text of {text.source or 'a practice'} is neither cached nor parsable")
+        return self._reparse(text.source)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._reader is not None:
+                self._reader.close()
+
+
+STORE = TextStore()

@@ -1,0 +1,167 @@
+"""Practices' texts: kept apart in the build cache, fetched only where shown, never lost."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conftest import practice_text
+from test_incremental import SITE, clean_build, tree
+
+from s3site import texts
+from s3site.builder import build
+from s3site.cache import decode
+from s3site.model import PracticeText
+from s3site.texts import CachedText
+
+# Feeds of one entry: of the oldest practices' texts, no page but their own shows any.
+ONE_ENTRY_FEEDS = SITE + "feed_items: 1\n"
+PAGE_TEMPLATE = ("{% extends 'base.html' %}{% block main %}<h1>{{ practice.title }}</h1>"
+                 "{{ practice.description_html | safe }}{% for s in practice.sections %}{{ s.html | safe }}"
+                 "{% endfor %}<!-- VERSION -->{% endblock %}")
+
+
+@pytest.fixture
+def fetched(monkeypatch) -> list[list[str]]:
+    """The keys of each query that fetches texts from the cache, in this process."""
+    queries: list[list[str]] = []
+    real = texts.CacheReader.entries
+    monkeypatch.setattr(texts.CacheReader, "entries",
+                        lambda self, keys: queries.append(sorted(keys)) or real(self, keys))
+    return queries
+
+
+def practices(count: int) -> dict[str, str]:
+    return {f"p{i}.md": practice_text(title=f"P{i}", start=f"201{i}-01",
+                                      body=f"Text of P{i}.\n\n## Evidence of success\n\nShown {i}.\n")
+            for i in range(count)}
+
+
+def text_rows(root: Path) -> list[str]:
+    """The keys of the texts the cache holds."""
+    with sqlite3.connect(root / ".s3site-cache/parse.sqlite") as db:
+        rows = db.execute("SELECT key, entry FROM parsed").fetchall()
+    return [key for key, entry in rows if isinstance(decode(entry), PracticeText)]
+
+
+def test_a_rebuild_fetches_only_the_texts_it_shows(make_site, fetched, tmp_path):
+    # p0 shares no place or theme with the others: none shows it among its related practices
+    # (whose pages, index.json and open-data records show them whole).
+    elsewhere = {"location": "{country: ES}", "themes": "[energy]"}
+    root = make_site({**practices(6), "p0.md": practice_text(title="P0", start="2010-01", **elsewhere)},
+                     site=ONE_ENTRY_FEEDS)
+    build(root, workers=1)
+    assert not fetched  # a first build has every text it made
+    (root / "content/practices/p0.md").write_text(
+        practice_text(title="P0 renamed", start="2010-01", body="A new text.\n", **elsewhere))
+    result = build(root, workers=1)
+    # Its lists and the other practices' pages show its card, and the feeds the newest
+    # practice: no text of another practice was needed, nor fetched.
+    assert not fetched
+    loaded = {p.slug: not isinstance(p.text, CachedText) or p.text.loaded for p in result.site.practices}
+    assert loaded == {"p0": True, "p1": False, "p2": False, "p3": False, "p4": False, "p5": False}
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+def test_pages_showing_texts_fetch_them_in_one_query(make_site, fetched, tmp_path):
+    root = make_site(practices(6), site=SITE, templates={"practice.html": PAGE_TEMPLATE})
+    build(root, workers=1)
+    (root / "templates/practice.html").write_text(PAGE_TEMPLATE.replace("VERSION", "2"))
+    build(root, workers=1)
+    # Every practice's page made again: all six texts, in the one query of the one
+    # process rendering them.
+    assert len(fetched) == 1 and len(fetched[0]) == 6
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+def test_pages_made_in_worker_processes_show_fetched_texts(make_site, tmp_path, monkeypatch):
+    from s3site import parallel
+
+    monkeypatch.setattr(parallel, "MIN_ITEMS_FOR_WORKERS", 1)
+    root = make_site(practices(6), site=SITE, templates={"practice.html": PAGE_TEMPLATE})
+    build(root, workers=2)
+    (root / "templates/practice.html").write_text(PAGE_TEMPLATE.replace("VERSION", "2"))
+    build(root, workers=2)
+    assert "Shown 4." in (root / "output/practices/p4/index.html").read_text()
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+@pytest.mark.parametrize("loss", ["deleted", "corrupt"])
+def test_a_text_the_cache_lost_is_parsed_again(make_site, tmp_path, caplog, loss):
+    root = make_site(practices(4), site=SITE, templates={"practice.html": PAGE_TEMPLATE})
+    build(root, workers=1)
+    keys = text_rows(root)
+    assert len(keys) == 4
+    with sqlite3.connect(root / ".s3site-cache/parse.sqlite") as db:
+        if loss == "deleted":
+            db.executemany("DELETE FROM parsed WHERE key = ?", [(key,) for key in keys])
+        else:  # a byte of each changed: its checksum fails
+            for key in keys:
+                entry = db.execute("SELECT entry FROM parsed WHERE key = ?", (key,)).fetchone()[0]
+                db.execute("UPDATE parsed SET entry = ? WHERE key = ?", (entry[:-1] + b"?", key))
+    (root / "templates/practice.html").write_text(PAGE_TEMPLATE.replace("VERSION", "2"))
+    with caplog.at_level(logging.WARNING, logger="s3site"):
+        build(root, workers=1)
+    assert caplog.text.count("has lost the text of content/practices/") == 4
+    assert tree(root / "output") == clean_build(root, tmp_path)
+    # The practices whose texts were lost are parsed again by the next build, and kept again.
+    caplog.clear()
+    (root / "templates/practice.html").write_text(PAGE_TEMPLATE.replace("VERSION", "3"))
+    with caplog.at_level(logging.WARNING, logger="s3site"):
+        result = build(root, workers=1)
+    assert "has lost" not in caplog.text and len(text_rows(root)) == 4
+    assert not any(isinstance(p.text, CachedText) for p in result.site.practices)
+
+
+def test_the_preview_keeps_working_when_the_cache_is_deleted(make_site, tmp_path, caplog):
+    elsewhere = {"location": "{country: ES}", "themes": "[energy]", "start": "2001-01"}
+    root = make_site({**practices(4), "p1.md": practice_text(title="P1", **elsewhere)}, site=ONE_ENTRY_FEEDS,
+                     templates={"practice.html": PAGE_TEMPLATE})
+    build(root, workers=1)
+    memory: dict = {}
+    (root / "content/practices/p1.md").write_text(practice_text(title="P1 renamed", **elsewhere))
+    result = build(root, workers=1, memory=memory)  # the preview's first build: texts from the disk cache
+    assert any(isinstance(p.text, CachedText) and not p.text.loaded for p in result.site.practices)
+    shutil.rmtree(root / ".s3site-cache")  # "always safe to delete", even while the preview runs
+    (root / "templates/practice.html").write_text(PAGE_TEMPLATE.replace("VERSION", "2"))
+    with caplog.at_level(logging.WARNING, logger="s3site"):
+        build(root, workers=1, memory=memory)
+    assert caplog.text.count("has lost the text of content/practices/") == 3  # all but p1's
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+def test_a_text_is_stored_once_for_all_practices_holding_it(make_site):
+    same = "The same words.\n"
+    root = make_site({"a.md": practice_text(title="A", body=same), "b.md": practice_text(title="B", body=same),
+                      "c.md": practice_text(title="C", body="Other words.\n")}, site=SITE)
+    build(root, workers=1)
+    assert len(text_rows(root)) == 2
+
+
+def test_a_broken_site_file_after_a_build_is_reported_not_a_crash(make_site):
+    # In a new process, as from the command line: no text has been fetched, nor can be
+    # parsed again (with no settings, nothing resolves). None is needed to report the error.
+    import subprocess
+    import sys
+
+    root = make_site({"a.md": practice_text(), "b.md": practice_text(title="B")}, site=SITE)
+    build(root, workers=1)
+    (root / "content/site.yaml").write_text("title: [unclosed\n")
+    done = subprocess.run([sys.executable, "-m", "s3site", "build", "--root", str(root)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "content/site.yaml:2:1: error: invalid YAML" in done.stderr and "internal error" not in done.stderr
+    assert "lost the text" not in done.stderr
+
+
+def test_practices_resolved_again_fetch_their_texts_in_one_query(make_site, fetched, tmp_path):
+    root = make_site(practices(5), site=SITE)
+    build(root, workers=1)
+    themes = root / "content/themes.yaml"
+    themes.write_text(themes.read_text() + "- id: transport\n  title: Transport\n")  # every practice resolves again
+    build(root, workers=1)
+    assert len(fetched) == 1 and len(fetched[0]) == 5
+    assert tree(root / "output") == clean_build(root, tmp_path)
