@@ -305,7 +305,10 @@ def build(
 
         def render_chunk(indices: Sequence[int]) -> tuple[int, int, list[str]]:
             before = (staged.written, staged.unchanged, len(staged.changed))
-            STORE.fetch(_texts_shown(outputs[i] for i in indices))
+            if fingerprints.cards:
+                STORE.fetch(_texts_shown(outputs[i] for i in indices))
+            else:  # templates list more of practices than their cards: any text may be shown
+                STORE.fetch(practice.text for practice in site.practices)
             # Late outputs read files made before them, so theirs are written at once.
             late = any(outputs[i].late for i in indices)
             with contextlib.nullcontext() if late else staged.writing_behind():

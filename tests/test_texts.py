@@ -118,15 +118,14 @@ def test_a_text_the_cache_lost_is_parsed_again(make_site, tmp_path, caplog, loss
 
 def test_the_preview_keeps_working_when_the_cache_is_deleted(make_site, tmp_path, caplog):
     elsewhere = {"location": "{country: ES}", "themes": "[energy]", "start": "2001-01"}
-    root = make_site({**practices(4), "p1.md": practice_text(title="P1", **elsewhere)}, site=ONE_ENTRY_FEEDS,
-                     templates={"practice.html": PAGE_TEMPLATE})
+    root = make_site({**practices(4), "p1.md": practice_text(title="P1", **elsewhere)}, site=ONE_ENTRY_FEEDS)
     build(root, workers=1)
     memory: dict = {}
     (root / "content/practices/p1.md").write_text(practice_text(title="P1 renamed", **elsewhere))
     result = build(root, workers=1, memory=memory)  # the preview's first build: texts from the disk cache
     assert any(isinstance(p.text, CachedText) and not p.text.loaded for p in result.site.practices)
     shutil.rmtree(root / ".s3site-cache")  # "always safe to delete", even while the preview runs
-    (root / "templates/practice.html").write_text(PAGE_TEMPLATE.replace("VERSION", "2"))
+    (root / "content/site.yaml").write_text(ONE_ENTRY_FEEDS.replace("title: T", "title: Renamed"))  # every page
     with caplog.at_level(logging.WARNING, logger="s3site"):
         build(root, workers=1, memory=memory)
     assert caplog.text.count("has lost the text of content/practices/") == 3  # all but p1's
@@ -165,3 +164,16 @@ def test_practices_resolved_again_fetch_their_texts_in_one_query(make_site, fetc
     build(root, workers=1)
     assert len(fetched) == 1 and len(fetched[0]) == 5
     assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+def test_cards_showing_texts_fetch_them_all_at_once(make_site, fetched, tmp_path):
+    card = "<li>{{ item.title }}: {{ item.description_html | safe }}</li>\n"
+    root = make_site(practices(6), site=SITE, templates={"partials/card.html": card})
+    build(root, workers=1)
+    (root / "templates/partials/card.html").write_text(card.replace("<li>", "<li class='x'>"))
+    build(root, workers=1)
+    # Every list shows texts: the one process rendering fetched them all in one query.
+    assert len(fetched) == 1 and len(fetched[0]) == 6
+    assert "Text of P5." in (root / "output/themes/social-economy/index.html").read_text()
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
