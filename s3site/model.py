@@ -160,7 +160,7 @@ class PracticeText:
     Kept apart from the rest of the practice because it is most of its size
     and only read where the practice is shown whole (its page, its open data):
     the build cache stores it as an entry of its own, which a rebuild fetches
-    only for the pages it makes again (sources.CachedText). Not changed once
+    only for the pages it makes again (texts.CachedText). Not changed once
     made, but for `key`, the name of its cache entry once it has one.
     """
 
