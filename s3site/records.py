@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +56,8 @@ class FileRecords:
         """
         keys: list[str] = []
         start = end = -1
-        for item in islice(items, first, None):
-            key = self._key_of(item)
+        for index in range(first, len(items)):  # not islice(), which would walk items[:first] each time
+            key = self._key_of(items[index])
             span = self._old.get(key) if key else None
             if span is None or (keys and span[0] != end + len(separator)):
                 break

@@ -786,6 +786,44 @@ def test_unchanged_records_are_copied_in_runs_of_what_stood_together(tmp_path):
     assert FileRecords(None, spans, lambda item: item).copy_run(["A"], 0, 0, b",", 1000) == (0, b"")
 
 
+def test_a_run_of_records_reads_only_its_own_items(tmp_path):
+    from collections.abc import Sequence
+
+    from s3site.records import FileRecords
+
+    class Watched(Sequence):
+        """A list that tells which of its items were read."""
+
+        def __init__(self, items: list[str]) -> None:
+            self.items, self.read = items, []
+
+        def __len__(self) -> int:
+            return len(self.items)
+
+        def __getitem__(self, index):  # type: ignore[override]
+            self.read.append(index)
+            return self.items[index]
+
+        def __iter__(self):
+            raise AssertionError("walked from the start")
+
+    published = tmp_path / "data.csv"
+    published.write_bytes(b"".join(f"r{i}\n".encode() for i in range(1000)))
+    spans: dict[str, tuple[int, int]] = {}
+    offset = 0
+    for i in range(1000):  # each record "r<i>\n" as written one after another
+        spans[f"k{i}"] = (offset, offset + len(f"r{i}\n"))
+        offset += len(f"r{i}\n")
+    items = Watched([f"k{i}" for i in range(1000)] + ["new"])
+    records = FileRecords(published, spans, lambda item: item if item in spans else None)
+    # Late in a long file, as each record after an edit is: only the run's own items are
+    # read, and the one that ends it, never those before (a whole file's copying would
+    # then take time growing with the square of its records).
+    assert records.copy_run(items, 995, 0, b"", 1 << 20) == (5, b"r995\nr996\nr997\nr998\nr999\n")
+    assert items.read == [995, 996, 997, 998, 999, 1000]
+    records.close()
+
+
 def test_open_data_records_of_reordered_practices_are_copied(make_site, monkeypatch, tmp_path):
     from s3site import opendata
 
