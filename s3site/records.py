@@ -51,8 +51,8 @@ class FileRecords:
         many, and their bytes with the separators between them. Each is noted as starting
         where it lands, the run starting at `offset`. (0, b"") when items[first] is to be made.
 
-        After an edit nearly every record is a run of thousands: one read each, not one
-        Python step per record and per byte copied.
+        After an edit nearly every record is in a run of thousands: one read for each run,
+        not a read, a slice and a join for each record.
         """
         keys: list[str] = []
         start = end = -1
