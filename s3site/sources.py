@@ -456,7 +456,9 @@ def resolve_all(
     new_entries: list[tuple[str, bytes]] = []
 
     def store(key: str, entry: bytes) -> None:
+        """Write an entry (in batches), counted as used by this build."""
         nonlocal new_entries
+        cache.keep([key])
         new_entries.append((key, entry))
         if len(new_entries) == STORE_BATCH:  # not every practice's HTML in memory at once
             cache.store_many(new_entries)
@@ -482,7 +484,6 @@ def resolve_all(
                 hits[source] = entry
                 cache.remember(keys[source], entry)
                 store(keys[source], resolved_entry)
-                cache.keep([text[0]])  # type: ignore[index]
                 store(*text)  # type: ignore[misc]
             else:
                 parsed[source] = decode(parse_entry)
@@ -514,9 +515,10 @@ def resolve_all(
                 entry = make_resolved(practice, tuple(parsed[source].diagnostics))
                 cards[id(practice)] = entry.card
                 cache.remember(keys[source], entry)
-                if not practice.text.key:  # a text not stored yet (not one resolving left as it was)
+                if practice.text.key:  # a text stored already, which resolving left as it was
+                    cache.keep([practice.text.key])
+                else:
                     store(*text_entry(practice.text))
-                cache.keep([practice.text.key])
                 store(keys[source], encode(entry, _REFERENCES))
                 # Its parse result now names this resolved practice, not one the cache may drop.
                 kept_as = unresolved(parsed[source], keys[source], practice)

@@ -51,7 +51,7 @@ class CachedText(PracticeText):
 
     def take(self, text: PracticeText) -> None:
         for name, value in zip(TEXT_FIELDS, text.values(), strict=True):
-            object.__setattr__(self, name, value)
+            setattr(self, name, value)
         self.loaded = True
 
 
