@@ -52,14 +52,18 @@ class Server:
         self.root = root
         self.scratch = scratch  # its TMPDIR: the preview's temporary folder goes here
         self.lines: list[str] = []
-        env = dict(os.environ, PYTHONUNBUFFERED="1", TMPDIR=str(scratch))
+        # PYTHONFAULTHANDLER: a preview that hangs can be made to print where (see dump()).
+        env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONFAULTHANDLER="1", TMPDIR=str(scratch))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "s3site", "serve", "--root", str(root), *args],
             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
-        found = self.wait_for(lambda: self._url(), timeout=60, what="the 'Serving' line")
+        try:
+            found = self.wait_for(lambda: self._url(), timeout=60, what="the 'Serving' line")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{self.dump()}") from None
         self.url = found
         match = re.match(r"http://([^:/]+):(\d+)(/.*)", self.url)
         assert match, self.url
@@ -115,6 +119,21 @@ class Server:
         """Wait until a build after number `after` has finished; return the status."""
         return self.wait_for(lambda: (s := self.status())["builds"] > after and s,
                              timeout=timeout, what=f"a build after build {after}")
+
+    def dump(self) -> str:
+        """Stop a hung preview and its build's workers, and return where each thread was."""
+        processes = [self.process.pid]
+        with contextlib.suppress(OSError):  # Linux names a process's children in /proc
+            for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+                processes += [int(pid) for pid in (task / "children").read_text().split()]
+        already = len(self.lines)
+        for pid in reversed(processes):  # the workers first, while the preview still reads
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGABRT)  # faulthandler prints every thread's stack
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=10)
+        self.reader.join(5)
+        return (f"processes {processes}; their stacks:\n" + "\n".join(self.lines[already:]))
 
     def interrupt(self, timeout: float = 10) -> int:
         self.process.send_signal(signal.SIGINT)
