@@ -323,8 +323,8 @@ def build(
                              per_worker=RENDER_CHUNKS_PER_WORKER)
         if len(results) > 1:  # done in worker processes: add up what they did
             staged.count_elsewhere(results)
-        # Here, not in a second pool of workers: one started right after the
-        # first was seen to hang at fork, in the preview server's first build.
+        # The late files read those made before them, so they come after; they are a
+        # handful (the open-data files), for which one bare fork costs less than a pool.
         late = [i for i in to_render if outputs[i].late]
         if workers > 1 and len(late) > 1 and len(to_render) >= MIN_OUTPUTS_FOR_TWO_PROCESSES:
             _render_late_in_two_processes(late, outputs, render_chunk, staged, notes)

@@ -13,6 +13,7 @@ import gc
 import multiprocessing
 import os
 import pickle
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -47,6 +48,31 @@ def cycle_collector(*, enabled: bool) -> Iterator[None]:
         yield
     finally:
         gc.enable() if was_enabled else gc.disable()
+
+
+@contextlib.contextmanager
+def _forking() -> Iterator[None]:
+    """Fork inside this: a worker is then ended by SIGTERM however soon it is sent.
+
+    A worker inherits its parent's signal handlers, and the preview's
+    SIGTERM handler is Python code: a SIGTERM that reaches a worker before
+    it has first run (the pool ending as the work was done by the other
+    worker) is forgotten by Python's start-up after fork, and the worker
+    waits for work forever, the pool for the worker. So SIGTERM is held
+    back while forking, and each worker lets it in once it is the default
+    again (_as_worker()): one sent early is then waiting, not lost.
+    """
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def _as_worker() -> None:
+    """In a process forked inside _forking(): SIGTERM ends it, as it would a new process."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
 
 
 def _run(chunk: Sequence[Any]) -> Any:
@@ -90,7 +116,9 @@ def iter_chunks(
     _task = task
     try:
         context = multiprocessing.get_context("fork")
-        with context.Pool(workers) as pool:
+        with _forking():  # the pool forks its workers as it starts
+            pool = context.Pool(workers, initializer=_as_worker)
+        with pool:
             yield from pool.imap(_run, chunks, chunksize=1)
     finally:
         _task = None
@@ -106,7 +134,8 @@ def in_two_processes(task: Callable[[Sequence[T]], list[Any]], items: Sequence[T
     half = len(items) // 2
     readable, writable = os.pipe()
     try:
-        pid = os.fork()
+        with _forking():
+            pid = os.fork()
     except OSError:  # no process to spare (a limit, memory): all of it here
         os.close(readable)
         os.close(writable)
@@ -114,6 +143,7 @@ def in_two_processes(task: Callable[[Sequence[T]], list[Any]], items: Sequence[T
     if pid == 0:  # the forked process: its half, down the pipe, and gone
         status = 1
         try:
+            _as_worker()
             os.close(readable)
             with os.fdopen(writable, "wb") as pipe:
                 pipe.write(pickle.dumps(task(items[half:]), protocol=pickle.HIGHEST_PROTOCOL))

@@ -857,7 +857,9 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, open_browser
 def _interrupt(owner: int, signum: int, frame: object) -> None:
     """Stop the preview; in a process forked by the build, act as if no handler were set."""
     if os.getpid() != owner and signum != signal.SIGINT:
-        # A build worker inherits this handler; the pool ends its workers with SIGTERM.
+        # A process forked by the build inherits this handler. The build's own workers set
+        # SIGTERM back to the default as they start (parallel._as_worker); any other fork
+        # that is sent it ends as it would without the handler.
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
         return

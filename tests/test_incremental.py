@@ -1079,6 +1079,61 @@ def test_work_in_two_processes_is_done_here_when_no_process_can_be_made(monkeypa
     assert parallel.in_two_processes(lambda items: [i + 1 for i in items], [1, 2, 3]) == [2, 3, 4]
 
 
+# Run in a process of its own: it sets a signal handler, its processor and os.fork.
+SIGTERM_AT_BIRTH = """
+import os, signal, sys, time
+from s3site import parallel
+
+owner = os.getpid()
+
+def interrupt(signum, frame):  # as the preview's: Python code, which forked workers inherit
+    if os.getpid() != owner:
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
+    raise KeyboardInterrupt
+
+signal.signal(signal.SIGTERM, interrupt)
+# On one processor, a forked process first runs when this one waits: the SIGTERM below
+# reaches it before it has run, as Pool.terminate()'s does a worker that never got work.
+os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+ended = []
+fork = os.fork
+
+def fork_and_end_the_first():
+    pid = fork()
+    if pid and not ended:
+        os.kill(pid, signal.SIGTERM)
+        ended.append(pid)
+    return pid
+
+os.fork = fork_and_end_the_first
+
+def pids(items):
+    time.sleep(0.1)  # long enough for both workers to take work
+    return [os.getpid() for _ in items]
+
+done_by = {pid for chunk in parallel.map_chunks(pids, [1, 2, 3, 4], workers=2, force=True) for pid in chunk}
+print("pool worker ended:", ended[0] not in done_by)
+ended.clear()
+done_by = set(parallel.in_two_processes(pids, [1, 2, 3, 4]))
+print("forked process ended:", done_by == {owner})
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs Linux's sched_setaffinity")
+def test_a_worker_sent_sigterm_before_it_has_run_ends_even_under_a_python_handler(tmp_path):
+    """The preview's first build hung now and then: Pool.terminate() sent SIGTERM to a worker
+    that had not run yet, Python's start-up after fork forgot it, and both waited forever."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", SIGTERM_AT_BIRTH], capture_output=True, text=True,
+                            timeout=60, cwd=Path(__file__).parent.parent)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["pool worker ended: True", "forked process ended: True"]
+
+
 def test_each_chunks_result_reaches_the_caller_before_the_last_chunk_is_done(tmp_path):
     """So the parent holds one chunk of encoded practices at a time, not all of them."""
     import time
