@@ -1081,7 +1081,7 @@ def test_work_in_two_processes_is_done_here_when_no_process_can_be_made(monkeypa
 
 # Run in a process of its own: it sets a signal handler, its processor and os.fork.
 SIGTERM_AT_BIRTH = """
-import os, signal, sys, time
+import os, signal, time
 from s3site import parallel
 
 owner = os.getpid()
@@ -1122,7 +1122,7 @@ print("forked process ended:", done_by == {owner})
 
 
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs Linux's sched_setaffinity")
-def test_a_worker_sent_sigterm_before_it_has_run_ends_even_under_a_python_handler(tmp_path):
+def test_a_worker_sent_sigterm_before_it_has_run_ends_even_under_a_python_handler():
     """The preview's first build hung now and then: Pool.terminate() sent SIGTERM to a worker
     that had not run yet, Python's start-up after fork forgot it, and both waited forever."""
     import subprocess
