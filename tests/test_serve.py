@@ -135,8 +135,8 @@ class Server:
         self.reader.join(5)
         return (f"processes {processes}; their stacks:\n" + "\n".join(self.lines[already:]))
 
-    def interrupt(self, timeout: float = 10) -> int:
-        self.process.send_signal(signal.SIGINT)
+    def interrupt(self, stop: signal.Signals = signal.SIGINT, timeout: float = 10) -> int:
+        self.process.send_signal(stop)
         return self.process.wait(timeout=timeout)
 
     def stop(self) -> None:
@@ -388,7 +388,8 @@ def test_twenty_saves_within_100_ms_make_at_most_two_rebuilds(make_site, serve):
     assert len(data["practices"] if isinstance(data, dict) else data) == 21
 
 
-def test_ctrl_c_stops_cleanly_leaving_nothing_behind(make_site, serve):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_ctrl_c_or_kill_stops_cleanly_leaving_nothing_behind(make_site, serve, stop):
     root = make_site()
     server = serve(root)
     assert list(server.scratch.iterdir())  # the preview's temporary folder, while it runs
@@ -398,7 +399,7 @@ def test_ctrl_c_stops_cleanly_leaving_nothing_behind(make_site, serve):
     waiting.start()  # a browser holding a reload request open must not delay the stop
     time.sleep(0.2)
     started = time.monotonic()
-    assert server.interrupt() == 0
+    assert server.interrupt(stop) == 0
     assert time.monotonic() - started < 3
     assert "Stopped the preview." in server.output and "Traceback" not in server.output
     assert list(server.scratch.iterdir()) == []
