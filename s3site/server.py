@@ -39,7 +39,6 @@ and the path checks. So this module uses only the standard library:
 
 from __future__ import annotations
 
-import functools
 import html
 import json
 import logging
@@ -815,8 +814,7 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, open_browser
     serving: threading.Thread | None = None
     # Ctrl-C stops the preview even when started from a script that ignores SIGINT, and
     # `kill` or a service manager's SIGTERM stops it just as cleanly.
-    interrupt = functools.partial(_interrupt, os.getpid())
-    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         try:
             server = PreviewServer((host, port), state, scratch / "site")
@@ -854,13 +852,7 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, open_browser
     return 0
 
 
-def _interrupt(owner: int, signum: int, frame: object) -> None:
-    """Stop the preview; in a process forked by the build, act as if no handler were set."""
-    if os.getpid() != owner and signum != signal.SIGINT:
-        # A process forked by the build inherits this handler. The build's own workers set
-        # SIGTERM back to the default as they start (parallel._as_worker); any other fork
-        # that is sent it ends as it would without the handler.
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
-        return
+def _interrupt(signum: int, frame: object) -> None:
+    """Stop the preview. (The build's workers set SIGTERM back to the default as they start:
+    see parallel._forking.)"""
     raise KeyboardInterrupt

@@ -1083,17 +1083,10 @@ def test_work_in_two_processes_is_done_here_when_no_process_can_be_made(monkeypa
 SIGTERM_AT_BIRTH = """
 import os, signal, time
 from s3site import parallel
+from s3site.server import _interrupt
 
 owner = os.getpid()
-
-def interrupt(signum, frame):  # as the preview's: Python code, which forked workers inherit
-    if os.getpid() != owner:
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
-        return
-    raise KeyboardInterrupt
-
-signal.signal(signal.SIGTERM, interrupt)
+signal.signal(signal.SIGTERM, _interrupt)  # the preview's: Python code, which forked workers inherit
 # On one processor, a forked process first runs when this one waits: the SIGTERM below
 # reaches it before it has run, as Pool.terminate()'s does a worker that never got work.
 os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
