@@ -13,6 +13,8 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import resource
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -200,15 +202,21 @@ def _texts_shown(outputs: Iterable[Output]) -> Iterator[PracticeText]:
 
 
 class _StageTimer:
-    """Logs how long each stage of a build took (shown with --debug)."""
+    """Logs how long each stage of a build took, and this process's peak memory so far
+    (shown with --debug)."""
 
     def __init__(self) -> None:
         self.last = time.perf_counter()
 
     def __call__(self, name: str) -> None:
         now = time.perf_counter()
-        log.debug("%6.2f s  %s", now - self.last, name)
+        if log.isEnabledFor(logging.DEBUG):
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * RU_MAXRSS_BYTES / 2**20
+            log.debug("%6.2f s  %-60s peak %4.0f MB", now - self.last, name, peak)
         self.last = now
+
+
+RU_MAXRSS_BYTES = 1 if sys.platform == "darwin" else 1024  # kilobytes on Linux, bytes on macOS
 
 
 # A build makes hundreds of thousands of objects that live until it ends, and
@@ -299,6 +307,7 @@ def build(
     notes = RecordNotes(cache_folder, output, keys)
     search_seconds, search_given_up = 0.0, False
     try:
+        builder_pid = os.getpid()
         kept = staged.keep_all([(item.path, keys[item.path]) for item in outputs])
         to_render = [i for i, here in enumerate(kept) if not here]
         stage(f"keep unchanged files ({len(outputs) - len(to_render)})")
@@ -306,14 +315,17 @@ def build(
         def render_chunk(indices: Sequence[int]) -> tuple[int, int, list[str]]:
             before = (staged.written, staged.unchanged, len(staged.changed))
             if fingerprints.cards:
-                STORE.fetch(_texts_shown(outputs[i] for i in indices))
+                fetched = STORE.fetch(_texts_shown(outputs[i] for i in indices))
             else:  # templates list more of practices than their cards: any text may be shown
+                fetched = []  # and kept: every chunk may show any
                 STORE.fetch(practice.text for practice in site.practices)
             # Late outputs read files made before them, so theirs are written at once.
             late = any(outputs[i].late for i in indices)
             with contextlib.nullcontext() if late else staged.writing_behind():
                 for i in indices:
                     staged.write(outputs[i].path, render_output(outputs[i], renderer, staged, notes))
+            if memory is None or os.getpid() != builder_pid:  # the preview's other threads may read them
+                STORE.let_go(fetched)
             return (staged.written - before[0], staged.unchanged - before[1], staged.changed[before[2]:])
 
         # Files differ in cost (a practice's page, a list of hundreds): with many small

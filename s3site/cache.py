@@ -239,17 +239,19 @@ class ParseCache:
         if self.memory is not None:
             self.memory[key] = value
 
-    def store_many(self, entries: list[tuple[str, bytes]]) -> None:
-        """Write encoded entries to the disk cache, in one transaction."""
+    def store_many(self, entries: list[tuple[str, bytes]]) -> bool:
+        """Write encoded entries to the disk cache, in one transaction; tell whether they are there."""
         db = self._connect()
         if db is None or not entries:
-            return
+            return db is not None
         try:
             with db:
                 db.execute("BEGIN")
                 db.executemany("INSERT OR REPLACE INTO parsed (key, entry) VALUES (?, ?)", entries)
         except sqlite3.Error as exc:  # a read-only or full disk costs speed, not the build
             self._reset(exc)
+            return False
+        return True
 
     def forget_unused(self) -> None:
         """Drop what this build did not use (edited files' old versions), from memory and,

@@ -454,15 +454,22 @@ def resolve_all(
         return made
 
     new_entries: list[tuple[str, bytes]] = []
+    new_texts: list[CachedText] = []  # texts made by the workers, whose entries are among new_entries
 
     def store(key: str, entry: bytes) -> None:
         """Write an entry (in batches), counted as used by this build."""
-        nonlocal new_entries
         cache.keep([key])
         new_entries.append((key, entry))
         if len(new_entries) == STORE_BATCH:  # not every practice's HTML in memory at once
-            cache.store_many(new_entries)
-            new_entries = []
+            flush()
+
+    def flush() -> None:
+        nonlocal new_entries, new_texts
+        # Stored, a text can be let go of (see texts.TEXT_BUDGET); but not by the preview
+        # (`memory`), whose other threads may be showing it.
+        if cache.store_many(new_entries) and cache.memory is None:
+            STORE.let_go(new_texts)
+        new_entries, new_texts = [], []
 
     for chunk in iter_chunks(parse_and_resolve, missing, workers=workers, max_items=CHUNK_FILES):
         for source, content, key, parse_entry, resolved_entry, text in chunk:
@@ -473,17 +480,19 @@ def resolve_all(
             store(key, parse_entry)
             entry = None
             if resolved_entry and text:
-                # Its text as just made, not fetched from the cache when first read.
-                reference = ("PracticeText", text[0])
-                referenced[reference] = made_text = decode(text[1])
-                if isinstance(made_text, PracticeText):
-                    made_text.key = text[0]
+                made = decode(text[1])
+                if isinstance(made, PracticeText):
+                    # Its text as just made, not fetched from the cache when first read.
+                    reference = ("PracticeText", text[0])
+                    referenced[reference] = made_text = CachedText(text[0], source, keys[source])
+                    STORE.hold(made_text, made, len(text[1]))
                     entry = decode(resolved_entry, dereference)
-                del referenced[reference]
+                    del referenced[reference]
             if isinstance(entry, Resolved):
                 hits[source] = entry
                 cache.remember(keys[source], entry)
                 store(keys[source], resolved_entry)
+                new_texts.append(made_text)
                 store(*text)  # type: ignore[misc]
             else:
                 parsed[source] = decode(parse_entry)
@@ -526,7 +535,7 @@ def resolve_all(
                 store(parse_keys[source], encode(kept_as))
         if practice is not None and not clash:
             practices.append(practice)
-    cache.store_many(new_entries)
+    flush()
     return practices, parse_problems + problems, cards
 
 

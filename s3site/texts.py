@@ -10,6 +10,11 @@ render (each with a database connection of its own). Those rendering many
 pages fetch the texts they show in one query (fetch()). Should the cache
 have lost a text (deleted while the preview runs, a corrupt entry), the
 practice's file is parsed again for it: a text is never missing, only slower.
+
+A process keeps the texts it has read up to TEXT_BUDGET; beyond it, each is
+let go once used (let_go()) and fetched again if read again, so that neither
+the build, which reads every text its workers make, nor a render worker,
+which reads those of the pages it makes, grows with the whole site's HTML.
 """
 
 from __future__ import annotations
@@ -26,12 +31,15 @@ log = logging.getLogger(__name__)
 
 # The kinds of reference a resolved practice's entry holds for its text (see cache.encode).
 TEXT_REFERENCES = ("PracticeText", "CachedText")
+# Bytes of cache entries a process keeps as texts: all of them at 10,000 practices (60 MB),
+# where fetching them again would only cost time; a fifth of them at 100,000.
+TEXT_BUDGET = 128 * 2**20
 
 
 class CachedText(PracticeText):
     """A practice's text known by its cache key, fetched the first time it is read."""
 
-    __slots__ = ("source", "owner", "loaded")
+    __slots__ = ("source", "owner", "loaded", "size")
 
     def __init__(self, key: str, source: str = "", owner: str = "") -> None:
         # Not PracticeText's: the fields stay unset until fetched (see __getattr__).
@@ -41,6 +49,7 @@ class CachedText(PracticeText):
         self.source = source
         self.owner = owner
         self.loaded = False
+        self.size = 0  # of its cache entry, while loaded: counted against TEXT_BUDGET
 
     def __getattr__(self, name: str) -> object:
         # Only called for what is not set: a field of a text not fetched yet.
@@ -49,10 +58,18 @@ class CachedText(PracticeText):
         STORE.fetch([self])
         return getattr(self, name)
 
-    def take(self, text: PracticeText) -> None:
+    def take(self, text: PracticeText, size: int = 0) -> None:
         for name, value in zip(TEXT_FIELDS, text.values(), strict=True):
             setattr(self, name, value)
+        self.size = size
         self.loaded = True
+
+    def release(self) -> None:
+        """Forget the fields; read again, they are fetched again."""
+        self.loaded = False  # first: a field found missing is then fetched, never an error
+        for name in TEXT_FIELDS:
+            delattr(self, name)
+        self.size = 0
 
 
 def is_pending(text: PracticeText) -> bool:
@@ -81,6 +98,7 @@ class TextStore:
         self._reader: CacheReader | None = None
         self._reparse: Callable[[str], PracticeText] | None = None
         self._lock = threading.Lock()  # the preview renders a page while a build may fetch
+        self.held = 0  # bytes of the texts read since use() (a forked process starts with its parent's)
 
     def use(self, folder: Path | None, reparse: Callable[[str], PracticeText]) -> None:
         """Fetch from the cache in `folder` (none: from the files only), or by `reparse(source)`."""
@@ -89,12 +107,13 @@ class TextStore:
                 self._reader.close()
             self._reader = CacheReader(folder) if folder is not None else None
             self._reparse = reparse
+            self.held = 0  # a build counts the texts it reads; the preview keeps others besides
 
-    def fetch(self, texts: Iterable[PracticeText]) -> None:
-        """Fetch every text not fetched yet, in one query."""
+    def fetch(self, texts: Iterable[PracticeText]) -> list[CachedText]:
+        """Fetch every text not fetched yet, in one query; return those fetched."""
         pending = {id(text): text for text in texts if is_pending(text)}  # each once: shown on several pages
         if not pending:
-            return
+            return []
         with self._lock:
             pending = {key: text for key, text in pending.items() if not text.loaded}  # type: ignore[attr-defined]
             found = self._reader.entries({text.key for text in pending.values()}) if self._reader else {}
@@ -105,9 +124,33 @@ class TextStore:
                 if not isinstance(value, PracticeText):
                     value = self._parsed_again(text)
                     lost += [text.key, text.owner]  # type: ignore[attr-defined]
-                text.take(value)  # type: ignore[attr-defined]
+                    entry = None  # parsed again, not stored again: kept, never let go
+                self._take(text, value, len(entry) if entry is not None else 0)  # type: ignore[arg-type]
             if lost and self._reader:
                 self._reader.forget(lost)
+        return list(pending.values())  # type: ignore[arg-type]
+
+    def hold(self, text: CachedText, value: PracticeText, size: int) -> None:
+        """Give a text made in this process (`size`: its cache entry's) to its CachedText."""
+        with self._lock:
+            self._take(text, value, size)
+
+    def _take(self, text: CachedText, value: PracticeText, size: int) -> None:
+        text.take(value, size)
+        self.held += size
+
+    def let_go(self, texts: Iterable[CachedText]) -> None:
+        """Over TEXT_BUDGET, forget these texts, stored in the cache and no longer needed here.
+
+        Only for texts no other thread reads: a build's own, or a worker's.
+        """
+        if self.held <= TEXT_BUDGET:
+            return
+        with self._lock:
+            for text in texts:
+                if text.loaded and text.size:
+                    self.held -= text.size
+                    text.release()
 
     def _parsed_again(self, text: CachedText) -> PracticeText:
         log.warning("the build cache has lost the text of %s; parsing it again", text.source or "a practice")

@@ -15,6 +15,7 @@ from s3site import texts
 from s3site.builder import build
 from s3site.cache import decode
 from s3site.model import PracticeText
+from s3site.render import PACKAGE_TEMPLATES
 from s3site.texts import CachedText
 
 # Feeds of one entry: of the oldest practices' texts, no page but their own shows any.
@@ -90,7 +91,7 @@ def test_pages_made_in_worker_processes_show_fetched_texts(make_site, tmp_path, 
 
 
 @pytest.mark.parametrize("loss", ["deleted", "corrupt"])
-def test_a_text_the_cache_lost_is_parsed_again(make_site, tmp_path, caplog, loss):
+def test_a_text_the_cache_lost_is_parsed_again(make_site, fetched, tmp_path, caplog, loss):
     root = make_site(practices(4), site=SITE, templates={"practice.html": PAGE_TEMPLATE})
     build(root, workers=1)
     keys = text_rows(root)
@@ -109,11 +110,12 @@ def test_a_text_the_cache_lost_is_parsed_again(make_site, tmp_path, caplog, loss
     assert tree(root / "output") == clean_build(root, tmp_path)
     # The practices whose texts were lost are parsed again by the next build, and kept again.
     caplog.clear()
+    fetched.clear()
     (root / "templates/practice.html").write_text(PAGE_TEMPLATE.replace("VERSION", "3"))
     with caplog.at_level(logging.WARNING, logger="s3site"):
-        result = build(root, workers=1)
+        build(root, workers=1)
     assert "has lost" not in caplog.text and len(text_rows(root)) == 4
-    assert not any(isinstance(p.text, CachedText) for p in result.site.practices)
+    assert not fetched  # every page shows a text made by this build, none fetched
 
 
 def test_the_preview_keeps_working_when_the_cache_is_deleted(make_site, tmp_path, caplog):
@@ -177,3 +179,62 @@ def test_cards_showing_texts_fetch_them_all_at_once(make_site, fetched, tmp_path
     assert "Text of P5." in (root / "output/themes/social-economy/index.html").read_text()
     assert tree(root / "output") == clean_build(root, tmp_path)
 
+
+
+@pytest.fixture
+def no_text_budget(monkeypatch) -> None:
+    """A process keeps no text it can fetch again: as at 100,000 practices, at once."""
+    monkeypatch.setattr(texts, "TEXT_BUDGET", 0)
+
+
+def test_over_its_budget_a_first_build_keeps_no_text_it_has_stored(make_site, fetched, tmp_path, monkeypatch,
+                                                                  no_text_budget):
+    from s3site import parallel
+
+    monkeypatch.setattr(parallel, "MIN_ITEMS_FOR_WORKERS", 1)
+    root = make_site(practices(6), site=SITE)
+    result = build(root, workers=2)  # parsed and rendered by two workers each time
+    assert all(type(p.text) is CachedText and not p.text.loaded for p in result.site.practices)
+    assert texts.STORE.held == 0
+    assert not fetched  # nothing in this process read a text once let go
+    assert "Shown 4." in (root / "output/practices/p4/index.html").read_text()
+    assert tree(root / "output") == clean_build(root, tmp_path)
+    # Each worker fetches the texts of the pages it makes, and lets them go.
+    (root / "templates").mkdir()
+    (root / "templates/practice.html").write_text(PAGE_TEMPLATE)
+    build(root, workers=2)
+    assert "Shown 4." in (root / "output/practices/p4/index.html").read_text()
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+def test_within_its_budget_a_first_build_keeps_every_text(make_site, fetched):
+    result = build(make_site(practices(3), site=SITE), workers=1)
+    assert all(type(p.text) is CachedText and p.text.loaded for p in result.site.practices)
+    assert not fetched
+
+
+def test_over_its_budget_a_build_lets_go_of_the_texts_it_fetched(make_site, fetched, tmp_path, no_text_budget):
+    root = make_site(practices(4), site=SITE)
+    build(root, workers=1)
+    fetched.clear()
+    base = (PACKAGE_TEMPLATES / "base.html").read_text()
+    (root / "templates").mkdir()
+    (root / "templates/base.html").write_text(base + "<!-- every page made again -->")
+    result = build(root, workers=1)
+    assert len(fetched) == 1 and len(fetched[0]) == 4  # for the practices' pages and index.json
+    assert not any(p.text.loaded for p in result.site.practices)  # then let go
+    # Read again, a text is fetched again, the same.
+    again = next(p.text for p in result.site.practices if p.slug == "p2")
+    assert again.description_html == "<p>Text of P2.</p>" and again.loaded and len(fetched) == 2
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+def test_the_preview_keeps_the_texts_it_reads_whatever_the_budget(make_site, no_text_budget):
+    # Its pages are rendered by other threads too, which may be reading any text.
+    root = make_site(practices(4), site=SITE, templates={"practice.html": PAGE_TEMPLATE})
+    memory: dict = {}
+    result = build(root, workers=1, memory=memory)
+    assert all(p.text.loaded for p in result.site.practices)
+    (root / "templates/practice.html").write_text(PAGE_TEMPLATE.replace("VERSION", "2"))
+    result = build(root, workers=1, memory=memory)
+    assert all(p.text.loaded for p in result.site.practices)
