@@ -163,13 +163,22 @@ class ParseCache:
         return self._db
 
     def _reset(self, exc: Exception) -> None:
-        """A database we cannot use: delete it, and do without a cache this build."""
-        log.warning("the build cache %s is unreadable (%s); it will be rebuilt", self.path, exc)
+        """A database we cannot use: do without a cache this build, and delete it if corrupt.
+
+        One that is only locked (by another build of the site), full or read-only
+        is left as it is: entries this build has stored are still read from it,
+        such as the texts it has let go of (texts.py).
+        """
+        if isinstance(exc, sqlite3.OperationalError):
+            log.warning("cannot use the build cache %s (%s); building without it", self.path, exc)
+        else:
+            log.warning("the build cache %s is unreadable (%s); it will be rebuilt", self.path, exc)
         if self._db is not None:
             self._db.close()
         self._db = None
         if self.path is not None:
-            self.path.unlink(missing_ok=True)
+            if not isinstance(exc, sqlite3.OperationalError):
+                self.path.unlink(missing_ok=True)
             self.path = None
 
     def get_many(

@@ -238,3 +238,49 @@ def test_the_preview_keeps_the_texts_it_reads_whatever_the_budget(make_site, no_
     (root / "templates/practice.html").write_text(PAGE_TEMPLATE.replace("VERSION", "2"))
     result = build(root, workers=1, memory=memory)
     assert all(p.text.loaded for p in result.site.practices)
+
+
+class _FullDisk:
+    """A cache database on a disk that has just filled up: every statement fails."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> _FullDisk:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def execute(self, *args: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    executemany = execute
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def test_a_cache_failing_midway_still_gives_the_texts_let_go(make_site, tmp_path, caplog, monkeypatch,
+                                                             no_text_budget):
+    # The disk fills (or another build of the site locks the cache) once the first texts
+    # are stored and let go: the build goes on without the cache, and reads them back.
+    from s3site import sources
+    from s3site.cache import ParseCache
+
+    monkeypatch.setattr(sources, "STORE_BATCH", 4)
+    real, calls = ParseCache.store_many, []
+
+    def store_many(self, entries):
+        calls.append(len(entries))
+        if len(calls) == 2:
+            self._db = _FullDisk(self._db)
+        return real(self, entries)
+
+    monkeypatch.setattr(ParseCache, "store_many", store_many)
+    root = make_site(practices(6), site=SITE)
+    with caplog.at_level(logging.WARNING, logger="s3site"):
+        build(root, workers=1)
+    assert "database or disk is full" in caplog.text and "has lost" not in caplog.text
+    assert (root / ".s3site-cache/parse.sqlite").exists()  # not deleted: it holds the texts
+    assert tree(root / "output") == clean_build(root, tmp_path)
