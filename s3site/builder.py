@@ -314,19 +314,23 @@ def build(
 
         def render_chunk(indices: Sequence[int]) -> tuple[int, int, list[str]]:
             before = (staged.written, staged.unchanged, len(staged.changed))
-            if fingerprints.cards:
-                fetched = STORE.fetch(_texts_shown(outputs[i] for i in indices))
-            else:  # templates list more of practices than their cards: any text may be shown
-                fetched = []  # and kept: every chunk may show any
+            mark = STORE.mark()
+            if fetch_all:
                 STORE.fetch(practice.text for practice in site.practices)
+            else:  # any other text a template reads is fetched as it does (if the cards are off)
+                STORE.fetch(_texts_shown(outputs[i] for i in indices))
             # Late outputs read files made before them, so theirs are written at once.
             late = any(outputs[i].late for i in indices)
             with contextlib.nullcontext() if late else staged.writing_behind():
                 for i in indices:
                     staged.write(outputs[i].path, render_output(outputs[i], renderer, staged, notes))
             if memory is None or os.getpid() != builder_pid:  # the preview's other threads may read them
-                STORE.let_go(fetched)
+                STORE.let_go(STORE.fetched_since(mark))
             return (staged.written - before[0], staged.unchanged - before[1], staged.changed[before[2]:])
+
+        # When templates may show more of a listed practice than its card, any page may show
+        # any text: all are fetched at once, if they fit in memory (see texts.TEXT_BUDGET).
+        fetch_all = not fingerprints.cards and STORE.fit(practice.text for practice in site.practices)
 
         # Files differ in cost (a practice's page, a list of hundreds): with many small
         # chunks, neither worker is left alone with a long last one (0.4 s of 3.5 s at

@@ -307,6 +307,15 @@ class CacheReader:
             log.debug("cannot read the build cache %s: %s", self.path, exc)
             return {}
 
+    def total_size(self, keys: Iterable[str]) -> int:
+        """The bytes of the entries found for `keys`, without reading them."""
+        try:
+            query = "SELECT sum(length(entry)) FROM parsed WHERE key IN (SELECT value FROM json_each(?))"
+            return self._connect().execute(query, (json.dumps(list(keys)),)).fetchone()[0] or 0
+        except sqlite3.Error as exc:
+            log.debug("cannot read the build cache %s: %s", self.path, exc)
+            return 0
+
     def forget(self, keys: Iterable[str]) -> None:
         """Delete entries (found corrupt, or referring to ones that are)."""
         try:

@@ -99,6 +99,7 @@ class TextStore:
         self._reparse: Callable[[str], PracticeText] | None = None
         self._lock = threading.Lock()  # the preview renders a page while a build may fetch
         self.held = 0  # bytes of the texts read since use() (a forked process starts with its parent's)
+        self._fetched: list[CachedText] = []  # since use(), in order (see fetched_since)
 
     def use(self, folder: Path | None, reparse: Callable[[str], PracticeText]) -> None:
         """Fetch from the cache in `folder` (none: from the files only), or by `reparse(source)`."""
@@ -108,6 +109,7 @@ class TextStore:
             self._reader = CacheReader(folder) if folder is not None else None
             self._reparse = reparse
             self.held = 0  # a build counts the texts it reads; the preview keeps others besides
+            self._fetched = []
 
     def fetch(self, texts: Iterable[PracticeText]) -> list[CachedText]:
         """Fetch every text not fetched yet, in one query; return those fetched."""
@@ -128,10 +130,30 @@ class TextStore:
                 self._take(text, value, len(entry) if entry is not None else 0)  # type: ignore[arg-type]
             if lost and self._reader:
                 self._reader.forget(lost)
-        return list(pending.values())  # type: ignore[arg-type]
+            fetched: list[CachedText] = list(pending.values())  # type: ignore[arg-type]
+            self._fetched += fetched
+        return fetched
+
+    def mark(self) -> int:
+        """Where fetched_since() is to start: the texts fetched until now are not counted."""
+        return len(self._fetched)
+
+    def fetched_since(self, mark: int) -> list[CachedText]:
+        """The texts fetched since mark() (also one by one, as read): given once, to let go of."""
+        with self._lock:
+            texts = self._fetched[mark:]
+            del self._fetched[mark:]
+        return texts
+
+    def fit(self, texts: Iterable[PracticeText]) -> bool:
+        """Whether these texts, fetched, would keep this process within TEXT_BUDGET."""
+        keys = {text.key for text in texts if is_pending(text)}
+        if not keys or self._reader is None:
+            return True
+        return self.held + self._reader.total_size(keys) <= TEXT_BUDGET
 
     def hold(self, text: CachedText, value: PracticeText, size: int) -> None:
-        """Give a text made in this process (`size`: its cache entry's) to its CachedText."""
+        """Give a CachedText the text just made for it (`size`: of its cache entry)."""
         with self._lock:
             self._take(text, value, size)
 

@@ -284,3 +284,38 @@ def test_a_cache_failing_midway_still_gives_the_texts_let_go(make_site, tmp_path
     assert "database or disk is full" in caplog.text and "has lost" not in caplog.text
     assert (root / ".s3site-cache/parse.sqlite").exists()  # not deleted: it holds the texts
     assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+def test_over_its_budget_a_page_template_showing_texts_fetches_only_those_it_shows(
+        make_site, fetched, tmp_path, no_text_budget):
+    # An overridden practice.html may show any practice's text: within the budget every text
+    # is fetched at once (see test_pages_showing_texts_fetch_them_in_one_query); over it, only
+    # those of the pages made. p0 shares no place or theme with the others, so only its own
+    # page shows it whole.
+    elsewhere = {"location": "{country: ES}", "themes": "[energy]"}
+    root = make_site({**practices(6), "p0.md": practice_text(title="P0", start="2010-01", **elsewhere)},
+                     site=ONE_ENTRY_FEEDS, templates={"practice.html": PAGE_TEMPLATE})
+    build(root, workers=1)
+    fetched.clear()
+    (root / "content/practices/p0.md").write_text(
+        practice_text(title="P0", start="2010-01", body="Text of P0, edited.\n", **elsewhere))
+    result = build(root, workers=1)
+    p0 = next(p for p in result.site.practices if p.slug == "p0")
+    assert fetched == [[p0.text.key]]  # stored and let go as it was made, then shown
+    assert not any(p.text.loaded for p in result.site.practices)
+    assert "Text of P0, edited." in (root / "output/practices/p0/index.html").read_text()
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+def test_over_its_budget_cards_showing_texts_fetch_them_as_they_are_read(make_site, fetched, tmp_path,
+                                                                         no_text_budget):
+    card = "<li>{{ item.title }}: {{ item.description_html | safe }}</li>\n"
+    root = make_site(practices(6), site=SITE, templates={"partials/card.html": card})
+    build(root, workers=1)
+    (root / "templates/partials/card.html").write_text(card.replace("<li>", "<li class='x'>"))
+    fetched.clear()
+    result = build(root, workers=1)
+    assert fetched  # read by the lists, then let go
+    assert not any(p.text.loaded for p in result.site.practices)
+    assert "Text of P5." in (root / "output/themes/social-economy/index.html").read_text()
+    assert tree(root / "output") == clean_build(root, tmp_path)
