@@ -330,7 +330,7 @@ def build(
 
         # When templates may show more of a listed practice than its card, any page may show
         # any text: all are fetched at once, if they fit in memory (see texts.TEXT_BUDGET).
-        fetch_all = not fingerprints.cards and STORE.fit(practice.text for practice in site.practices)
+        fetch_all = not fingerprints.cards and bool(to_render) and STORE.fit(p.text for p in site.practices)
 
         # Files differ in cost (a practice's page, a list of hundreds): with many small
         # chunks, neither worker is left alone with a long last one (0.4 s of 3.5 s at

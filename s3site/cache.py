@@ -18,7 +18,7 @@ import sqlite3
 import sys
 import tempfile
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -307,14 +307,11 @@ class CacheReader:
             log.debug("cannot read the build cache %s: %s", self.path, exc)
             return {}
 
-    def total_size(self, keys: Iterable[str]) -> int:
-        """The bytes of the entries found for `keys`, without reading them."""
-        try:
-            query = "SELECT sum(length(entry)) FROM parsed WHERE key IN (SELECT value FROM json_each(?))"
-            return self._connect().execute(query, (json.dumps(list(keys)),)).fetchone()[0] or 0
-        except sqlite3.Error as exc:
-            log.debug("cannot read the build cache %s: %s", self.path, exc)
-            return 0
+    def sizes(self, keys: Iterable[str]) -> Iterator[tuple[str, int]]:
+        """(key, bytes) of each entry found for `keys`, without reading the entries; raises
+        sqlite3.Error if the database cannot be read."""
+        query = "SELECT key, length(entry) FROM parsed WHERE key IN (SELECT value FROM json_each(?))"
+        yield from self._connect().execute(query, (json.dumps(list(keys)),))
 
     def forget(self, keys: Iterable[str]) -> None:
         """Delete entries (found corrupt, or referring to ones that are)."""

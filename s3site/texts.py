@@ -20,7 +20,9 @@ which reads those of the pages it makes, grows with the whole site's HTML.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -146,11 +148,23 @@ class TextStore:
         return texts
 
     def fit(self, texts: Iterable[PracticeText]) -> bool:
-        """Whether these texts, fetched, would keep this process within TEXT_BUDGET."""
-        keys = {text.key for text in texts if is_pending(text)}
-        if not keys or self._reader is None:
+        """Whether these texts, fetched, would keep this process within TEXT_BUDGET (not if
+        the cache cannot tell: those it lost would be parsed again, and kept)."""
+        pending = Counter(text.key for text in texts if is_pending(text))  # a text may be shared
+        if not pending:
             return True
-        return self.held + self._reader.total_size(keys) <= TEXT_BUDGET
+        if self._reader is None:
+            return False
+        room = TEXT_BUDGET - self.held
+        try:
+            for key, size in self._reader.sizes(pending):
+                room -= size * pending[key]
+                if room < 0:  # no need to look further
+                    return False
+        except sqlite3.Error as exc:
+            log.debug("cannot read the build cache: %s", exc)
+            return False
+        return True
 
     def hold(self, text: CachedText, value: PracticeText, size: int) -> None:
         """Give a CachedText the text just made for it (`size`: of its cache entry)."""

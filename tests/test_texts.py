@@ -319,3 +319,37 @@ def test_over_its_budget_cards_showing_texts_fetch_them_as_they_are_read(make_si
     assert not any(p.text.loaded for p in result.site.practices)
     assert "Text of P5." in (root / "output/themes/social-economy/index.html").read_text()
     assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+def _store_with(root: Path, entries: dict[str, bytes]) -> texts.TextStore:
+    """A text store reading a cache that holds these entries."""
+    from s3site.cache import ParseCache
+
+    cache = ParseCache(root)
+    assert cache.store_many(list(entries.items()))
+    cache.close()
+    store = texts.TextStore()
+    store.use(root, reparse=lambda source: PracticeText())
+    return store
+
+
+def test_texts_fit_in_the_budget_counting_each_practice_that_shares_one(tmp_path, monkeypatch):
+    store = _store_with(tmp_path, {"a": b"x" * 100, "b": b"x" * 50})
+    shared = [CachedText("a"), CachedText("a"), CachedText("b")]  # two practices, one text
+    monkeypatch.setattr(texts, "TEXT_BUDGET", 250)
+    assert store.fit(shared)
+    monkeypatch.setattr(texts, "TEXT_BUDGET", 249)
+    assert not store.fit(shared)
+    assert store.fit(shared[2:])
+    store.held = 200  # what this process holds already counts too
+    assert not store.fit(shared[2:])
+    store.close()
+
+
+def test_texts_do_not_fit_when_the_cache_cannot_tell(tmp_path):
+    # They would be parsed again, one by one, and kept: better fetched only where shown.
+    store = texts.TextStore()
+    store.use(tmp_path / "no-cache-here", reparse=lambda source: PracticeText())
+    assert not store.fit([CachedText("a")])
+    assert store.fit([])
+    store.close()
