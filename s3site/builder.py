@@ -315,12 +315,13 @@ def build(
         def render_chunk(indices: Sequence[int]) -> tuple[int, int, list[str]]:
             before = (staged.written, staged.unchanged, len(staged.changed))
             mark = STORE.mark()
-            if fetch_all:
+            # Late outputs read files made before them, so theirs are written at once; the
+            # open-data files copy each practice's record from there, with its text.
+            late = any(outputs[i].late for i in indices)
+            if fetch_all and not late:
                 STORE.fetch(practice.text for practice in site.practices)
             else:  # any other text a template reads is fetched as it does (if the cards are off)
                 STORE.fetch(_texts_shown(outputs[i] for i in indices))
-            # Late outputs read files made before them, so theirs are written at once.
-            late = any(outputs[i].late for i in indices)
             with contextlib.nullcontext() if late else staged.writing_behind():
                 for i in indices:
                     staged.write(outputs[i].path, render_output(outputs[i], renderer, staged, notes))

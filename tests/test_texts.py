@@ -353,3 +353,18 @@ def test_texts_do_not_fit_when_the_cache_cannot_tell(tmp_path):
     assert not store.fit([CachedText("a")])
     assert store.fit([])
     store.close()
+
+
+def test_the_open_data_files_fetch_no_text_whatever_the_templates_show(make_site, fetched, monkeypatch):
+    # They copy each practice's record from its index.json: the build's own process, which
+    # makes them, need not fetch every text even when any page may show any.
+    from s3site import parallel
+
+    monkeypatch.setattr(parallel, "MIN_ITEMS_FOR_WORKERS", 1)
+    root = make_site(practices(6), site=SITE, templates={"practice.html": PAGE_TEMPLATE})
+    build(root, workers=2)
+    (root / "templates/practice.html").write_text(PAGE_TEMPLATE.replace("VERSION", "2"))
+    fetched.clear()
+    result = build(root, workers=2)
+    assert result.rendered > 6 and not fetched  # the pages, made by the workers, fetched theirs
+    assert "Shown 4." in (root / "output/practices/p4/index.html").read_text()
