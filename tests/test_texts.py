@@ -180,7 +180,6 @@ def test_cards_showing_texts_fetch_them_all_at_once(make_site, fetched, tmp_path
     assert tree(root / "output") == clean_build(root, tmp_path)
 
 
-
 @pytest.fixture
 def no_text_budget(monkeypatch) -> None:
     """A process keeps no text it can fetch again: as at 100,000 practices, at once."""
