@@ -307,7 +307,6 @@ def build(
     notes = RecordNotes(cache_folder, output, keys)
     search_seconds, search_given_up = 0.0, False
     try:
-        builder_pid = os.getpid()
         kept = staged.keep_all([(item.path, keys[item.path]) for item in outputs])
         to_render = [i for i, here in enumerate(kept) if not here]
         stage(f"keep unchanged files ({len(outputs) - len(to_render)})")
@@ -325,8 +324,7 @@ def build(
             with contextlib.nullcontext() if late else staged.writing_behind():
                 for i in indices:
                     staged.write(outputs[i].path, render_output(outputs[i], renderer, staged, notes))
-            if memory is None or os.getpid() != builder_pid:  # the preview's other threads may read them
-                STORE.let_go(STORE.fetched_since(mark))
+            STORE.let_go(STORE.fetched_since(mark))
             return (staged.written - before[0], staged.unchanged - before[1], staged.changed[before[2]:])
 
         # When templates may show more of a listed practice than its card, any page may show

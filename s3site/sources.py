@@ -402,7 +402,7 @@ def resolve_all(
             raise RuntimeError(f"{source} no longer makes a practice")
         return practice.text
 
-    STORE.use(cache.path.parent if cache.path else None, parsed_again)
+    STORE.use(cache.path.parent if cache.path else None, parsed_again, shared=cache.memory is not None)
     found = cache.get_many(keys.values(), dereference)
     hits = {source: found[key] for source, key in keys.items()
             if isinstance(found.get(key), Resolved) and found[key].static in ("", static)}
@@ -465,9 +465,7 @@ def resolve_all(
 
     def flush() -> None:
         nonlocal new_entries, new_texts
-        # Stored, a text can be let go of (see texts.TEXT_BUDGET); but not by the preview
-        # (`memory`), whose other threads may be showing it.
-        if cache.store_many(new_entries) and cache.memory is None:
+        if cache.store_many(new_entries):  # stored, a text can be let go of (see texts.TEXT_BUDGET)
             STORE.let_go(new_texts)
         new_entries, new_texts = [], []
 

@@ -20,6 +20,7 @@ which reads those of the pages it makes, grows with the whole site's HTML.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 from collections import Counter
@@ -102,10 +103,16 @@ class TextStore:
         self._lock = threading.Lock()  # the preview renders a page while a build may fetch
         self.held = 0  # bytes of the texts read since use() (a forked process starts with its parent's)
         self._fetched: list[CachedText] = []  # since use(), in order (see fetched_since)
+        self._keeping_pid = 0  # a process that never lets a text go (see use())
 
-    def use(self, folder: Path | None, reparse: Callable[[str], PracticeText]) -> None:
-        """Fetch from the cache in `folder` (none: from the files only), or by `reparse(source)`."""
+    def use(self, folder: Path | None, reparse: Callable[[str], PracticeText], *, shared: bool = False) -> None:
+        """Fetch from the cache in `folder` (none: from the files only), or by `reparse(source)`.
+
+        `shared`: other threads of this process read its texts too (the preview's, which
+        render pages while a build runs), so it lets none go; the build's forked workers do.
+        """
         with self._lock:
+            self._keeping_pid = os.getpid() if shared else 0
             if self._reader is not None:
                 self._reader.close()
             self._reader = CacheReader(folder) if folder is not None else None
@@ -176,11 +183,9 @@ class TextStore:
         self.held += size
 
     def let_go(self, texts: Iterable[CachedText]) -> None:
-        """Over TEXT_BUDGET, forget these texts, stored in the cache and no longer needed here.
-
-        Only for texts no other thread reads: a build's own, or a worker's.
-        """
-        if self.held <= TEXT_BUDGET:
+        """Over TEXT_BUDGET, forget these texts, stored in the cache and no longer needed here
+        (unless other threads may be reading them: see use())."""
+        if self.held <= TEXT_BUDGET or os.getpid() == self._keeping_pid:
             return
         with self._lock:
             for text in texts:
