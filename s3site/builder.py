@@ -288,7 +288,7 @@ def build(
     templates, templates_digest = _templates(root, cache_folder, memory)
     renderer = Renderer(site, templates, loaded.registry)
     fingerprints = Fingerprinter(
-        site, templates, global_key(site, templates_digest, [loaded.registry.fingerprint, loaded.themes_digest]),
+        site, templates, templates_digest, global_key(site, [loaded.registry.fingerprint, loaded.themes_digest]),
         loaded.cards,
     )
     # In this process: a forked one would halve 0.2 s at 10,000 practices, but the copies it
@@ -333,9 +333,11 @@ def build(
 
         # Files differ in cost (a practice's page, a list of hundreds): with many small
         # chunks, neither worker is left alone with a long last one (0.4 s of 3.5 s at
-        # 10,000 practices).
+        # 10,000 practices). The files of one folder (a practice's page and its record)
+        # are made in one chunk: its text is then fetched once, and the folder made once.
         results = map_chunks(render_chunk, [i for i in to_render if not outputs[i].late], workers=workers,
-                             per_worker=RENDER_CHUNKS_PER_WORKER)
+                             per_worker=RENDER_CHUNKS_PER_WORKER,
+                             together=lambda i: outputs[i].path.rpartition("/")[0])
         if len(results) > 1:  # done in worker processes: add up what they did
             staged.count_elsewhere(results)
         # The late files read those made before them, so they come after; they are a

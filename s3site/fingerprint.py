@@ -1,8 +1,10 @@
 """Keys for output files: what each page was made from, as one digest.
 
 A page needs rendering again only when its key changes. The key covers
-everything global (settings, templates, registry, themes, the titles and
-addresses of the free pages) and what the page's own context holds: each
+everything global (settings, registry, themes, the titles and addresses of
+the free pages), the templates it is made with (its own and every one it
+extends or includes, so that editing one makes again only the pages it is
+part of) and what the page's own context holds: each
 practice by the digest of its source file and its status, each index term by
 the practices it lists (those of the lists its template reads; of the others,
 how many; and when the template reaches a region's neighbours, every list of
@@ -297,20 +299,24 @@ def site_digest(site: Site) -> str:
     )
 
 
-def global_key(site: Site, templates_digest: str, extra: Iterable[str]) -> str:
-    """What every page depends on."""
+def global_key(site: Site, extra: Iterable[str]) -> str:
+    """What every page depends on (but the templates: see Fingerprinter.templates_part)."""
     settings = repr(site.settings.to_dict())
     pages = repr([(p.title, p.url, p.menu) for p in site.pages])
-    return digest(CODE_SALT, settings, pages, templates_digest, *extra)
+    return digest(CODE_SALT, settings, pages, *extra)
 
 
 class Fingerprinter:
     """Computes output keys, remembering the parts several pages share."""
 
-    def __init__(self, site: Site, templates: TemplateSet, global_part: str,
+    def __init__(self, site: Site, templates: TemplateSet, templates_digest: str, global_part: str,
                  cards: dict[int, str] | None = None) -> None:
-        """`cards` holds card_digest() of practices known beforehand, by id()."""
+        """`templates_digest` is TemplateSet.digest(); `cards` holds card_digest() of practices
+        known beforehand, by id()."""
         self.global_part = global_part
+        self.templates_digest = templates_digest
+        # Kept with the findings, which last as long as no template file changes.
+        self._templates_parts: dict[str, str] = templates.findings.setdefault("templates_parts", {})
         self.site_part = site_digest(site)
         self.build_date = str(site.build_date)
         self.env = templates.environment
@@ -334,7 +340,7 @@ class Fingerprinter:
         if output.copy_from is not None:
             stat = output.copy_from.stat()
             return digest("copy", str(output.copy_from), str(stat.st_size), str(stat.st_mtime_ns))
-        parts = [self.global_part, output.path, output.template]
+        parts = [self.global_part, output.path, output.template, self.templates_part(output.template)]
         if output.site_wide or self.reads_site(output.template):
             parts.append(self.site_part)
         if self.reads_date(output.template):
@@ -349,6 +355,27 @@ class Fingerprinter:
             whole = name in ("practice", "practices") and output.template in ("", *WHOLE_PRACTICE_TEMPLATES)
             parts.append(f"{name}={self._walk(value, whole=whole)}")
         return digest(*parts)
+
+    def templates_part(self, template: str) -> str:
+        """What an output's key takes of the templates: the source of its template and of
+        every one it extends or includes (or all of them, when one has a computed name)."""
+        if not template:  # made by code alone (the open data, copied files)
+            return ""
+        part = self._templates_parts.get(template)
+        if part is None:
+            closure = self._closure(template)
+            if closure is None:
+                part = self.templates_digest
+            else:
+                part = digest(*(f"{name}:{self._source_digest(name)}" for name in sorted(closure)))
+            self._templates_parts[template] = part
+        return part
+
+    def _source_digest(self, template: str) -> str:
+        try:
+            return digest(self.env.loader.get_source(self.env, template)[0])  # type: ignore[union-attr]
+        except jinja2.TemplateNotFound:  # included with "ignore missing": adding it changes the page
+            return "missing"
 
     def reads_site(self, template: str) -> bool:
         """Whether a template (or one it extends or includes) reads the site's content."""

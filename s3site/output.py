@@ -308,8 +308,7 @@ class StagedOutput:
                         return
             except OSError:
                 pass
-        with open(target, "wb") as handle:
-            handle.write(data)
+        _write_file(target, data)
         self._count(relative)
 
     def _write_chunks(self, relative: str, target: str, chunks: Iterable[bytes]) -> None:
@@ -413,3 +412,18 @@ def _exchange(a: Path, b: Path) -> bool:
     if ctypes.get_errno() in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EXDEV):
         return False
     raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()), str(b))
+
+
+# What open() adds to a file's own system calls (a size check, a terminal check, a seek)
+# is a sixth of making a small file: a cold build makes 24,000 of them at 10,000 practices.
+CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _write_file(path: str, data: bytes) -> None:
+    descriptor = os.open(path, CREATE_FLAGS, 0o666)
+    try:
+        view = memoryview(data)
+        while view:  # a write may take only part of the bytes (a signal, a full disk)
+            view = view[os.write(descriptor, view):]
+    finally:
+        os.close(descriptor)

@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import pickle
 import signal
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -82,20 +82,21 @@ def _run(chunk: Sequence[Any]) -> Any:
 
 def map_chunks(
     task: Callable[[Sequence[T]], Any], items: Sequence[T], *, workers: int, force: bool = False,
-    max_items: int | None = None, per_worker: int = 4,
+    max_items: int | None = None, per_worker: int = 4, together: Callable[[T], Hashable] | None = None,
 ) -> list[Any]:
     """Run task over interleaved chunks of items (`per_worker` chunks a worker, or more, of at
-    most `max_items` items); return one result per chunk.
+    most `max_items` items); return one result per chunk. Items for which `together` gives
+    the same key fall in the same chunk.
 
     With one worker, or few items, everything runs here in one chunk.
     """
     return list(iter_chunks(task, items, workers=workers, force=force, max_items=max_items,
-                            per_worker=per_worker))
+                            per_worker=per_worker, together=together))
 
 
 def iter_chunks(
     task: Callable[[Sequence[T]], Any], items: Sequence[T], *, workers: int, force: bool = False,
-    max_items: int | None = None, per_worker: int = 4,
+    max_items: int | None = None, per_worker: int = 4, together: Callable[[T], Hashable] | None = None,
 ) -> Iterator[Any]:
     """As map_chunks, giving each chunk's result as soon as it and those before it are done.
 
@@ -111,8 +112,9 @@ def iter_chunks(
         return
     # Interleaved chunks even out cheap and costly items (long practices,
     # big index pages) between workers; several per worker balance the rest.
-    count = min(len(items), max(workers * per_worker, -(-len(items) // max_items) if max_items else 0))
-    chunks = [items[i::count] for i in range(count)]
+    units = _units(items, together)
+    count = min(len(units), max(workers * per_worker, -(-len(items) // max_items) if max_items else 0))
+    chunks = [[item for unit in units[i::count] for item in unit] for i in range(count)]
     _task = task
     try:
         context = multiprocessing.get_context("fork")
@@ -122,6 +124,16 @@ def iter_chunks(
             yield from pool.imap(_run, chunks, chunksize=1)
     finally:
         _task = None
+
+
+def _units(items: Sequence[T], together: Callable[[T], Hashable] | None) -> list[list[T]]:
+    """Items grouped by the key `together` gives them, in the order each key first comes."""
+    if together is None:
+        return [[item] for item in items]
+    units: dict[Hashable, list[T]] = {}
+    for item in items:
+        units.setdefault(together(item), []).append(item)
+    return list(units.values())
 
 
 def in_two_processes(task: Callable[[Sequence[T]], list[Any]], items: Sequence[T]) -> list[Any]:
@@ -136,6 +148,10 @@ def in_two_processes(task: Callable[[Sequence[T]], list[Any]], items: Sequence[T
     try:
         with _forking():
             pid = os.fork()
+            if pid == 0:
+                # Before leaving _forking(), which lets SIGTERM in again: one sent already
+                # would reach the parent's handler, and this process would go on as the parent.
+                _as_worker()
     except OSError:  # no process to spare (a limit, memory): all of it here
         os.close(readable)
         os.close(writable)
@@ -143,7 +159,6 @@ def in_two_processes(task: Callable[[Sequence[T]], list[Any]], items: Sequence[T
     if pid == 0:  # the forked process: its half, down the pipe, and gone
         status = 1
         try:
-            _as_worker()
             os.close(readable)
             with os.fdopen(writable, "wb") as pipe:
                 pipe.write(pickle.dumps(task(items[half:]), protocol=pickle.HIGHEST_PROTOCOL))

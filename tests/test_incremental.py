@@ -456,6 +456,38 @@ def test_edit_rerenders_only_what_shows_the_practice(make_site):
     assert (far_page.stat().st_mtime_ns, far_region.stat().st_mtime_ns) == stamps
 
 
+def test_a_template_edit_makes_again_only_the_pages_made_with_it(make_site, tmp_path):
+    from s3site.render import PACKAGE_TEMPLATES
+
+    root = make_site({f"p{i}.md": practice_text(title=f"P{i}") for i in range(4)}, site=SITE)
+    build(root, workers=1)
+    templates = root / "templates"
+    (templates / "partials").mkdir(parents=True)
+    (templates / "unused.html").write_text("<p>{{ meta.title }}</p>\n")  # part of no page
+    assert build(root, workers=1).rendered == 0
+    practice_page = (PACKAGE_TEMPLATES / "practice.html").read_text()
+    for version in (1, 2):
+        (templates / "practice.html").write_text(practice_page.replace(
+            "{% block main %}", f"{{% block main %}}<!-- version {version} -->", 1))
+        stamps = {path: path.stat().st_mtime_ns for path in (root / "output").rglob("*.*ml")}
+        result = build(root, workers=1)
+        changed = {path.relative_to(root / "output").as_posix() for path, stamp in stamps.items()
+                   if path.stat().st_mtime_ns != stamp}
+        assert changed == {f"practices/p{i}/index.html" for i in range(4)}
+        assert f"<!-- version {version} -->" in (root / "output/practices/p2/index.html").read_text()
+    # The first override made every list again (the lists' keys then cover more of each
+    # practice than its card: see lists_show_only_cards), though they came out the same.
+    assert result.rendered == 4
+    # A template a page includes is part of it too: the card, shown by every list (and the
+    # related practices).
+    (templates / "partials/card.html").write_text(
+        (PACKAGE_TEMPLATES / "partials/card.html").read_text() + "<!-- card -->\n")
+    build(root, workers=1)
+    assert "<!-- card -->" in (root / "output/themes/social-economy/index.html").read_text()
+    assert "<!-- card -->" in (root / "output/practices/p2/index.html").read_text()
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
 def test_what_the_templates_were_found_to_read_is_kept_until_they_change(make_site, monkeypatch, tmp_path):
     readings = []
     read = fingerprint.lists_show_only_cards
@@ -1087,17 +1119,28 @@ from s3site.server import _interrupt
 
 owner = os.getpid()
 signal.signal(signal.SIGTERM, _interrupt)  # the preview's: Python code, which forked workers inherit
-# On one processor, a forked process first runs when this one waits: the SIGTERM below
-# reaches it before it has run, as Pool.terminate()'s does a worker that never got work.
-os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 ended = []
 fork = os.fork
 
 def fork_and_end_the_first():
+    # The first process forked waits until SIGTERM has been sent to it: it comes before the
+    # process has run any of its own code, as Pool.terminate()'s does to a worker that never
+    # got work. (Sent any later, it could end a worker holding the pool's queue, which no
+    # pool survives.)
+    if ended:
+        return fork()
+    sent, tell = os.pipe()
     pid = fork()
-    if pid and not ended:
-        os.kill(pid, signal.SIGTERM)
-        ended.append(pid)
+    if pid == 0:
+        os.close(tell)
+        os.read(sent, 1)
+        os.close(sent)
+        return 0
+    os.close(sent)
+    os.kill(pid, signal.SIGTERM)
+    ended.append(pid)
+    os.write(tell, b"sent")
+    os.close(tell)
     return pid
 
 os.fork = fork_and_end_the_first
@@ -1114,7 +1157,7 @@ print("forked process ended:", done_by == {owner})
 """
 
 
-@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs Linux's sched_setaffinity")
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
 def test_a_worker_sent_sigterm_before_it_has_run_ends_even_under_a_python_handler():
     """The preview's first build hung now and then: Pool.terminate() sent SIGTERM to a worker
     that had not run yet, Python's start-up after fork forgot it, and both waited forever."""
@@ -1156,6 +1199,25 @@ def test_no_chunk_of_work_is_larger_than_asked_and_every_item_is_done_once():
     assert sorted(item for chunk in chunks for item in chunk) == items
     assert len(parallel.map_chunks(list, items, workers=2)) == 8  # four a worker
     assert len(parallel.map_chunks(list, items, workers=2, per_worker=16)) == 32
+
+
+def test_items_kept_together_fall_in_one_chunk_and_every_item_is_done_once():
+    items = list(range(300))
+    chunks = parallel.map_chunks(list, items, workers=2, together=lambda item: item // 3)
+    assert len(chunks) == 8 and sorted(item for chunk in chunks for item in chunk) == items
+    assert all(len({item // 3 for item in chunk}) * 3 == len(chunk) for chunk in chunks)
+    # Far fewer groups than chunks asked for: one chunk each.
+    assert sorted(map(sorted, parallel.map_chunks(list, items, workers=2, together=lambda item: item % 2,
+                                                  force=True))) == [items[::2], items[1::2]]
+
+
+def test_a_file_written_a_few_bytes_at_a_time_is_written_whole(tmp_path, monkeypatch):
+    from s3site import output
+
+    real = os.write
+    monkeypatch.setattr(output.os, "write", lambda descriptor, data: real(descriptor, bytes(data[:3])))
+    output._write_file(str(tmp_path / "page.html"), b"<p>eleven</p>")
+    assert (tmp_path / "page.html").read_bytes() == b"<p>eleven</p>"
 
 
 def test_rendering_is_split_into_many_chunks_a_worker(make_site, monkeypatch):

@@ -363,7 +363,36 @@ def test_the_open_data_files_fetch_no_text_whatever_the_templates_show(make_site
     root = make_site(practices(6), site=SITE, templates={"practice.html": PAGE_TEMPLATE})
     build(root, workers=2)
     (root / "templates/practice.html").write_text(PAGE_TEMPLATE.replace("VERSION", "2"))
+    p3 = root / "content/practices/p3.md"
+    p3.write_text(p3.read_text().replace("summary: ", "summary: Now "))  # in the open data
     fetched.clear()
     result = build(root, workers=2)
+    assert {"practices.json", "practices.csv"} <= set(result.changed)
     assert result.rendered > 6 and not fetched  # the pages, made by the workers, fetched theirs
     assert "Shown 4." in (root / "output/practices/p4/index.html").read_text()
+
+
+def test_over_its_budget_a_text_is_fetched_once_for_its_page_and_its_record(make_site, tmp_path, monkeypatch,
+                                                                           no_text_budget):
+    # Made in one chunk of work, the two files of a practice's folder need its text once:
+    # in different chunks (as at first), each fetched it, and let it go.
+    from s3site import parallel
+
+    monkeypatch.setattr(parallel, "MIN_ITEMS_FOR_WORKERS", 1)
+    log = tmp_path / "fetched.txt"
+    real = texts.CacheReader.entries
+
+    def entries(self, keys):
+        keys = list(keys)
+        with log.open("a") as out:  # from every worker process
+            out.write("".join(f"{key}\n" for key in keys))
+        return real(self, keys)
+
+    monkeypatch.setattr(texts.CacheReader, "entries", entries)
+    root = make_site(practices(6), site=ONE_ENTRY_FEEDS)
+    result = build(root, workers=2)
+    by_slug = {p.slug: p.text.key for p in result.site.practices}
+    counts = log.read_text().split()
+    # Every feed shows the newest practice alone (p5); no other page shows an older one's text.
+    assert [counts.count(by_slug[f"p{i}"]) for i in range(5)] == [1] * 5
+    assert tree(root / "output") == clean_build(root, tmp_path)
