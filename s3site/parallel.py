@@ -86,9 +86,9 @@ def map_chunks(
 ) -> list[Any]:
     """Run task over interleaved chunks of items (`per_worker` chunks a worker, or more, of at
     most `max_items` items); return one result per chunk. Items for which `together` gives
-    the same key fall in the same chunk.
+    the same key fall in the same chunk, however many they are.
 
-    With one worker, or few items, everything runs here in one chunk.
+    With one worker, or few items (or one key for all), everything runs here in one chunk.
     """
     return list(iter_chunks(task, items, workers=workers, force=force, max_items=max_items,
                             per_worker=per_worker, together=together))
@@ -107,12 +107,12 @@ def iter_chunks(
     the workers are done (at 100,000 practices, eight chunks were 130 MB each).
     """
     global _task
-    if workers <= 1 or len(items) <= 1 or (len(items) < MIN_ITEMS_FOR_WORKERS and not force):
+    units = _units(items, together)
+    if workers <= 1 or len(units) <= 1 or (len(items) < MIN_ITEMS_FOR_WORKERS and not force):
         yield task(items)
         return
     # Interleaved chunks even out cheap and costly items (long practices,
     # big index pages) between workers; several per worker balance the rest.
-    units = _units(items, together)
     count = min(len(units), max(workers * per_worker, -(-len(items) // max_items) if max_items else 0))
     chunks = [[item for unit in units[i::count] for item in unit] for i in range(count)]
     _task = task

@@ -263,6 +263,10 @@ class Renderer:
         self.env.filters["region_link"] = _region_link(registry, base)
         self.env.filters["type_label"] = lambda type_id: TYPOLOGY_LABELS.get(type_id, type_id)
         self.env.filters["jsonld"] = lambda practice: practice_jsonld(practice, site)
+        # A template imported without context ({% import "macros.html" as m %}) keeps, once
+        # loaded, the globals of that time; the preview keeps its templates from build to build.
+        if self.env.cache is not None:
+            self.env.cache.clear()
 
     def card(self, practice: Practice) -> Markup:
         """A practice as listed (partials/card.html, which gets `item`), rendered once per build.

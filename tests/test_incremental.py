@@ -488,6 +488,34 @@ def test_a_template_edit_makes_again_only_the_pages_made_with_it(make_site, tmp_
     assert tree(root / "output") == clean_build(root, tmp_path)
 
 
+def test_macros_imported_without_context_see_each_builds_site_in_the_preview(make_site):
+    from s3site.render import PACKAGE_TEMPLATES
+
+    page = (PACKAGE_TEMPLATES / "page.html").read_text().replace(
+        "{% block main %}", '{% block main %}{% import "macros.html" as m %}{{ m.site_title() }}', 1)
+    root = make_site({"p0.md": practice_text()}, site=SITE, pages={"about.md": "---\ntitle: About\n---\nHi\n"},
+                     templates={"page.html": page,
+                                "macros.html": "{% macro site_title() %}[{{ settings.title }}]{% endmacro %}"})
+    memory: dict = {}  # as the preview keeps them: the templates too
+    build(root, workers=1, memory=memory)
+    (root / "content/site.yaml").write_text(SITE.replace("title: T", "title: New title"))
+    build(root, workers=1, memory=memory)
+    assert "[New title]" in (root / "output/about/index.html").read_text()
+
+
+def test_files_of_one_folder_made_by_a_worker_are_counted(make_site):
+    # Kept together, they are one chunk of work: done in this process, not lost in a worker's count.
+    root = make_site({f"p{i}.md": practice_text(title=f"P{i}") for i in range(3)}, site=SITE)
+    build(root, workers=2)
+    static = root / "content/static/docs"
+    static.mkdir(parents=True)
+    for i in range(70):
+        (static / f"f{i}.txt").write_text(f"file {i}\n")
+    result = build(root, workers=2)
+    assert result.written == 70
+    assert {f"docs/f{i}.txt" for i in range(70)} <= set(result.changed)
+
+
 def test_what_the_templates_were_found_to_read_is_kept_until_they_change(make_site, monkeypatch, tmp_path):
     readings = []
     read = fingerprint.lists_show_only_cards
