@@ -15,7 +15,7 @@ import os
 import pickle
 import signal
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 T = TypeVar("T")
 
@@ -148,23 +148,12 @@ def in_two_processes(task: Callable[[Sequence[T]], list[Any]], items: Sequence[T
     try:
         with _forking():
             pid = os.fork()
-            if pid == 0:
-                # Before leaving _forking(), which lets SIGTERM in again: one sent already
-                # would reach the parent's handler, and this process would go on as the parent.
-                _as_worker()
+            if pid == 0:  # never leaving _forking() here: a SIGTERM sent already would reach the parent's handler
+                _second_half(task, items[half:], readable, writable)
     except OSError:  # no process to spare (a limit, memory): all of it here
         os.close(readable)
         os.close(writable)
         return task(items)
-    if pid == 0:  # the forked process: its half, down the pipe, and gone
-        status = 1
-        try:
-            os.close(readable)
-            with os.fdopen(writable, "wb") as pipe:
-                pipe.write(pickle.dumps(task(items[half:]), protocol=pickle.HIGHEST_PROTOCOL))
-            status = 0
-        finally:
-            os._exit(status)  # never the parent's clean-up (atexit, open files, test runners)
     os.close(writable)
     first = task(items[:half])
     with os.fdopen(readable, "rb") as pipe:
@@ -174,3 +163,18 @@ def in_two_processes(task: Callable[[Sequence[T]], list[Any]], items: Sequence[T
     if not isinstance(second, list) or len(second) != len(items) - half:
         second = task(items[half:])
     return first + second
+
+
+def _second_half(task: Callable[[Sequence[T]], list[Any]], items: Sequence[T], readable: int,
+                 writable: int) -> NoReturn:
+    """In the process in_two_processes() forked: its half, down the pipe, and gone, whatever
+    happens (a SIGTERM or a Ctrl-C as it starts included), never going on as the parent."""
+    status = 1
+    try:
+        _as_worker()
+        os.close(readable)
+        with os.fdopen(writable, "wb") as pipe:
+            pipe.write(pickle.dumps(task(items), protocol=pickle.HIGHEST_PROTOCOL))
+        status = 0
+    finally:
+        os._exit(status)  # never the parent's clean-up (atexit, open files, test runners)

@@ -1198,6 +1198,31 @@ def test_a_worker_sent_sigterm_before_it_has_run_ends_even_under_a_python_handle
     assert result.stdout.splitlines() == ["pool worker ended: True", "forked process ended: True"]
 
 
+INTERRUPTED_AT_BIRTH = """
+import os
+from s3site import parallel
+
+owner = os.getpid()
+
+def interrupted():
+    raise KeyboardInterrupt  # a Ctrl-C reaching the forked process as it starts
+
+parallel._as_worker = interrupted
+print(parallel.in_two_processes(lambda items: [(os.getpid() == owner, i) for i in items], [1, 2]))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_a_forked_process_interrupted_as_it_starts_never_goes_on_as_its_parent():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", INTERRUPTED_AT_BIRTH], capture_output=True, text=True,
+                            timeout=60, cwd=Path(__file__).parent.parent)
+    assert result.returncode == 0 and not result.stderr, result.stderr
+    assert result.stdout.splitlines() == ["[(True, 1), (True, 2)]"]  # both halves done by the parent
+
+
 def test_each_chunks_result_reaches_the_caller_before_the_last_chunk_is_done(tmp_path):
     """So the parent holds one chunk of encoded practices at a time, not all of them."""
     import time
