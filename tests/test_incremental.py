@@ -475,8 +475,9 @@ def test_a_template_edit_makes_again_only_the_pages_made_with_it(make_site, tmp_
                    if path.stat().st_mtime_ns != stamp}
         assert changed == {f"practices/p{i}/index.html" for i in range(4)}
         assert f"<!-- version {version} -->" in (root / "output/practices/p2/index.html").read_text()
-    # The first override made every list again (the lists' keys then cover more of each
-    # practice than its card: see lists_show_only_cards), though they came out the same.
+    # The second edit rendered those four pages alone; the first override rendered every
+    # list too (their keys then cover more of each practice than its card: see
+    # lists_show_only_cards), though they came out the same.
     assert result.rendered == 4
     # A template a page includes is part of it too: the card, shown by every list (and the
     # related practices).
