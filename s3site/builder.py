@@ -201,6 +201,9 @@ def _texts_shown(outputs: Iterable[Output]) -> Iterator[PracticeText]:
                     yield practice.text
 
 
+RU_MAXRSS_BYTES = 1 if sys.platform == "darwin" else 1024  # kilobytes on Linux, bytes on macOS
+
+
 class _StageTimer:
     """Logs how long each stage of a build took, and this process's peak memory so far
     (shown with --debug)."""
@@ -214,9 +217,6 @@ class _StageTimer:
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * RU_MAXRSS_BYTES / 2**20
             log.debug("%6.2f s  %-60s peak %4.0f MB", now - self.last, name, peak)
         self.last = now
-
-
-RU_MAXRSS_BYTES = 1 if sys.platform == "darwin" else 1024  # kilobytes on Linux, bytes on macOS
 
 
 # A build makes hundreds of thousands of objects that live until it ends, and

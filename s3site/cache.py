@@ -169,15 +169,16 @@ class ParseCache:
         is left as it is: entries this build has stored are still read from it,
         such as the texts it has let go of (texts.py).
         """
-        if isinstance(exc, sqlite3.OperationalError):
-            log.warning("cannot use the build cache %s (%s); building without it", self.path, exc)
-        else:
+        corrupt = not isinstance(exc, sqlite3.OperationalError)  # locked, full or read-only are not
+        if corrupt:
             log.warning("the build cache %s is unreadable (%s); it will be rebuilt", self.path, exc)
+        else:
+            log.warning("cannot use the build cache %s (%s); building without it", self.path, exc)
         if self._db is not None:
             self._db.close()
         self._db = None
         if self.path is not None:
-            if not isinstance(exc, sqlite3.OperationalError):
+            if corrupt:
                 self.path.unlink(missing_ok=True)
             self.path = None
 
