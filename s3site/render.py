@@ -97,6 +97,15 @@ class _Environment(jinja2.Environment):
         super().__init__(**options)
         self.escape_output = escape_output  # on the object: looked up once per value written
 
+    def make_globals(self, d: Any) -> dict[str, Any]:
+        """A template's globals as one plain dict, where Jinja makes a ChainMap over the
+        environment's: each render copies them into its context, 0.3 µs from a dict against
+        11 µs from a ChainMap, whose keys Python code looks up one by one (24,000 renders at
+        10,000 practices, the cards included). A template then keeps the environment's
+        globals of when it was loaded; Renderer sets them before any template is loaded and
+        empties the cache of loaded templates as it does."""
+        return {**self.globals, **(d or {})}
+
 
 @dataclass(frozen=True, slots=True)
 class Meta:
@@ -263,8 +272,9 @@ class Renderer:
         self.env.filters["region_link"] = _region_link(registry, base)
         self.env.filters["type_label"] = lambda type_id: TYPOLOGY_LABELS.get(type_id, type_id)
         self.env.filters["jsonld"] = lambda practice: practice_jsonld(practice, site)
-        # A template imported without context ({% import "macros.html" as m %}) keeps, once
-        # loaded, the globals of that time; the preview keeps its templates from build to build.
+        # A loaded template keeps the globals of when it was loaded (_Environment.make_globals),
+        # and the preview keeps its templates from build to build: they are loaded again,
+        # from the bytecode cache, with this build's.
         if self.env.cache is not None:
             self.env.cache.clear()
 

@@ -504,6 +504,19 @@ def test_macros_imported_without_context_see_each_builds_site_in_the_preview(mak
     assert "[New title]" in (root / "output/about/index.html").read_text()
 
 
+def test_templates_kept_by_the_preview_render_with_each_builds_globals(make_site):
+    # Each loaded template holds its globals in a dict of its own (render._Environment): the
+    # renderer of every build must load them again, or pages show the first build's site.
+    root = make_site({"p0.md": practice_text(title="P0")}, site=SITE)
+    memory: dict = {}
+    build(root, workers=1, memory=memory)
+    (root / "content/site.yaml").write_text(SITE.replace("title: T", "title: New title"))
+    build(root, workers=1, memory=memory)
+    page = (root / "output/practices/p0/index.html").read_text()
+    assert "<title>P0 · New title</title>" in page
+    assert (root / "output/index.html").read_text().count("New title") >= 2
+
+
 def test_files_of_one_folder_made_by_a_worker_are_counted(make_site):
     # Kept together, they are one chunk of work: done in this process, not lost in a worker's count.
     root = make_site({f"p{i}.md": practice_text(title=f"P{i}") for i in range(3)}, site=SITE)

@@ -1,4 +1,4 @@
-"""The quick ways of reading front matter and writing open data give what the slow ways give."""
+"""The quick ways of reading source files and front matter and of writing open data give what the slow ways give."""
 
 from __future__ import annotations
 
@@ -101,3 +101,23 @@ def test_open_data_json_is_what_the_standard_library_writes(data):
 
     expected = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n"
     assert dumps(data) == expected.encode()
+
+
+@pytest.mark.parametrize("size", [0, 1, 3_500, 65_535, 65_536, 65_537, 300_000])
+def test_source_files_are_read_whole(tmp_path, size):
+    from s3site.sources import READ_SIZE, read_file
+
+    assert READ_SIZE == 65_536  # the sizes above straddle it
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    path = tmp_path / "p.md"
+    path.write_bytes(data)
+    assert read_file(str(path)) == data
+
+
+def test_reading_a_missing_source_fails_as_path_read_bytes_does(tmp_path):
+    from s3site.sources import read_file
+
+    with pytest.raises(FileNotFoundError):
+        read_file(str(tmp_path / "gone.md"))
+    with pytest.raises(IsADirectoryError):
+        read_file(str(tmp_path))
