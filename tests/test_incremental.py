@@ -1443,3 +1443,68 @@ def test_practices_are_read_by_the_scan_when_the_cache_may_hold_them(make_site):
     digests = FileDigests(root / ".s3site-cache/files.pickle")
     digests.defer = ParseCache(root / ".s3site-cache").is_empty()
     assert not digests.defer and None not in scan(root, digests).files.values()
+
+
+def _fetched_keys(monkeypatch) -> list[list[str]]:
+    """The keys each read of the cache's database asks for, from now on."""
+    asked: list[list[str]] = []
+    fetch = ParseCache._fetch
+    monkeypatch.setattr(ParseCache, "_fetch", lambda self, keys: asked.append(list(keys)) or fetch(self, keys))
+    return asked
+
+
+def test_a_rebuild_takes_unchanged_practices_from_the_bundle_not_one_by_one(make_site, monkeypatch, tmp_path):
+    from s3site.cache import BUNDLE_HEADER
+    from s3site.sources import RESOLVED_BUNDLE
+
+    root = make_site({f"p{i}.md": practice_text(title=f"P{i}") for i in range(5)}, site=SITE)
+    bundle = root / ".s3site-cache" / f"{RESOLVED_BUNDLE}.bundle"
+    build(root, workers=1)
+    assert not bundle.exists()  # a first build does not pay for it
+    (root / "content/practices/p0.md").write_text(practice_text(title="P0", body="Edited.\n"))
+    build(root, workers=1)  # took the four others from the database, one by one: makes the bundle
+    assert bundle.read_bytes().startswith(BUNDLE_HEADER)
+    (root / "content/practices/p1.md").write_text(practice_text(title="P1", body="Edited.\n"))
+    asked = _fetched_keys(monkeypatch)
+    build(root, workers=1)
+    assert len(asked[0]) == 1  # the edited practice's resolved key alone; four came from the bundle
+    assert tree(root / "output") == clean_build(root, tmp_path)
+
+
+@pytest.mark.parametrize("bad", ["garbage", "other version", "truncated"])
+def test_a_bundle_that_is_corrupt_or_from_another_s3site_is_ignored_and_made_again(make_site, tmp_path, bad):
+    from s3site.cache import BUNDLE_HEADER
+    from s3site.sources import RESOLVED_BUNDLE
+
+    root = make_site({f"p{i}.md": practice_text(title=f"P{i}") for i in range(3)}, site=SITE)
+    build(root, workers=1)
+    (root / "content/practices/p0.md").write_text(practice_text(title="P0", body="Edited.\n"))
+    build(root, workers=1)
+    bundle = root / ".s3site-cache" / f"{RESOLVED_BUNDLE}.bundle"
+    good = bundle.read_bytes()
+    bundle.write_bytes({"garbage": b"\x00not a pickle" * 50,
+                        "other version": b"s3site-bundle 0123\n" + good[len(BUNDLE_HEADER):],
+                        "truncated": good[: len(good) // 2]}[bad])
+    (root / "content/practices/p1.md").write_text(practice_text(title="P1 new"))
+    build(root, workers=1)
+    assert "P1 new" in (root / "output/practices/p1/index.html").read_text()
+    assert tree(root / "output") == clean_build(root, tmp_path)
+    assert bundle.read_bytes().startswith(BUNDLE_HEADER) and bundle.read_bytes() != good
+
+
+def test_a_bundle_is_made_again_once_more_than_one_practice_in_a_hundred_is_not_its_own(tmp_path):
+    from s3site.cache import Bundle
+
+    bundle = Bundle(tmp_path, "b")
+    entries = {f"k{i}": (i,) for i in range(300)}
+    bundle.save(entries)
+    loaded = Bundle(tmp_path, "b")
+    kept = loaded.load()
+    assert kept == entries
+    assert not loaded.behind(dict(kept))
+    assert not loaded.behind({**kept, "k0": (0,), "k1": (1,), "k2": (2,)})  # three made again: 1 %
+    assert loaded.behind({**kept, "k0": (0,), "k1": (1,), "k2": (2,), "k3": (3,)})  # equal, but not the same
+    assert loaded.behind({**kept, **{f"new{i}": () for i in range(4)}})
+    assert not loaded.behind({key: kept[key] for key in list(kept)[2:]})  # two of 298 deleted
+    assert loaded.behind({key: kept[key] for key in list(kept)[3:]})
+    assert Bundle(None, "b").load() == {}
