@@ -323,8 +323,11 @@ class CacheReader:
     def forget(self, keys: Iterable[str]) -> None:
         """Delete entries (found corrupt, or referring to ones that are), and every bundle,
         which may hold them too (see Bundle)."""
-        for bundle in self.path.parent.glob(f"*{BUNDLE_SUFFIX}"):
-            bundle.unlink(missing_ok=True)
+        try:
+            for bundle in self.path.parent.glob(f"*{BUNDLE_SUFFIX}"):
+                bundle.unlink(missing_ok=True)
+        except OSError as exc:
+            log.debug("cannot delete a bundle of the build cache %s: %s", self.path.parent, exc)
         try:
             with self._connect() as db:
                 db.executemany("DELETE FROM parsed WHERE key = ?", [(key,) for key in keys])
