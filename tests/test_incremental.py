@@ -1508,3 +1508,25 @@ def test_a_bundle_is_made_again_once_more_than_one_practice_in_a_hundred_is_not_
     assert not loaded.behind({key: kept[key] for key in list(kept)[2:]})  # two of 298 deleted
     assert loaded.behind({key: kept[key] for key in list(kept)[3:]})
     assert Bundle(None, "b").load() == {}
+
+
+def test_a_bundle_fallen_a_little_behind_is_kept_and_builds_stay_correct(make_site, monkeypatch, tmp_path):
+    from s3site.sources import RESOLVED_BUNDLE
+
+    root = make_site({f"p{i}.md": practice_text(title=f"P{i}") for i in range(120)}, site=SITE)
+    bundle = root / ".s3site-cache" / f"{RESOLVED_BUNDLE}.bundle"
+    build(root, workers=1)
+    (root / "content/practices/p0.md").write_text(practice_text(title="P0", body="Edited.\n"))
+    build(root, workers=1)
+    written = bundle.read_bytes()
+    asked = _fetched_keys(monkeypatch)
+    for title in ("P1 once", "P1 twice"):  # one practice in 120 is not the bundle's: it is kept
+        (root / "content/practices/p1.md").write_text(practice_text(title=title))
+        asked.clear()
+        build(root, workers=1)
+        assert bundle.read_bytes() == written
+        assert len(asked[0]) == 1  # the edited practice's resolved key alone
+    assert tree(root / "output") == clean_build(root, tmp_path)
+    (root / "content/practices/p2.md").write_text(practice_text(title="P2 too"))
+    build(root, workers=1)  # two in 120: written again
+    assert bundle.read_bytes() != written
