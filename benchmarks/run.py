@@ -14,13 +14,13 @@ Steps:
 3. Cold builds, alternating (s3site, Hugo, Pelican, [s3site with markdown-it],
    s3site, Hugo, ...), each after moving its output and its caches aside, into
    benchmarks/work/trash/, which is emptied at the end (see Bench.clean for
-   why they are not deleted there and then). Each build is a child process;
-   its wall time is time.perf_counter() around it, and its peak memory comes
-   from os.wait4(), which gives the child's own rusage: ru_maxrss is the
-   largest resident set of the child and of any process it waited for (the
-   largest single process, as the issue's target asks). The memory of all
-   the build's processes together is sampled from /proc every 0.1 s as well,
-   since a parallel build runs several.
+   why they are not deleted there and then). Each build is a child of a
+   small process, launch.py (it says why), which times it with
+   time.perf_counter() and takes its peak memory from os.wait4(): ru_maxrss
+   is the largest resident set of the build and of any process it waited for
+   (the largest single process, as the issue's target asks). The memory of
+   all the build's processes together is sampled from /proc every 0.1 s as
+   well, since a parallel build runs several.
 4. s3site only: a rebuild with nothing changed, a rebuild on a new day with
    nothing else changed (the day decides which practices are ongoing; the
    build is told the day by SOURCE_DATE_EPOCH), a rebuild after appending a
@@ -99,7 +99,8 @@ class Run:
 
 
 class TreeSampler(threading.Thread):
-    """The resident memory of a process and all its descendants, summed, every interval."""
+    """The resident memory of all the descendants of a process (launch.py), summed, every
+    interval."""
 
     def __init__(self, pid: int, interval: float = 0.1) -> None:
         super().__init__(daemon=True)
@@ -132,6 +133,7 @@ class TreeSampler(threading.Thread):
                 if parent in family and pid not in family:
                     family.add(pid)
                     grew = True
+        family.discard(self.pid)
         return sum(rss.get(pid, 0) for pid in family) * self.page_kb
 
     def run(self) -> None:
@@ -148,11 +150,14 @@ def count_files(folder: Path) -> int:
 
 def measure(tool: str, kind: str, argv: list[str], *, cwd: Path, output: Path, log: Path,
             env: dict[str, str], timeout: float | None) -> Run:
-    """Run one build as a child process and measure it."""
+    """Run one build as a child of launch.py and measure it (launch.py says why)."""
     log.parent.mkdir(parents=True, exist_ok=True)
+    report = log.with_suffix(".json")
+    report.unlink(missing_ok=True)
+    launcher = [sys.executable, "-S", str(HERE / "launch.py"), str(report), "--", *argv]
     with log.open("wb") as handle:
         started = time.perf_counter()
-        process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=handle, stderr=subprocess.STDOUT,
+        process = subprocess.Popen(launcher, cwd=cwd, env=env, stdout=handle, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True)
         sampler = TreeSampler(process.pid)
         sampler.start()
@@ -168,17 +173,21 @@ def measure(tool: str, kind: str, argv: list[str], *, cwd: Path, output: Path, l
         timer = threading.Timer(timeout, stop) if timeout else None
         if timer:
             timer.start()
-        _, wait_status, usage = os.wait4(process.pid, 0)
+        process.wait()
         seconds = time.perf_counter() - started
         if timer:
             timer.cancel()
-        process.returncode = os.waitstatus_to_exitcode(wait_status)  # Popen must not wait again
         sampler.stopped.set()
         sampler.join()
+    try:
+        measured = json.loads(report.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # stopped, or the command could not start
+        measured = {"seconds": seconds, "status": process.returncode or -1, "max_rss_kb": 0,
+                    "cpu_seconds": 0.0}
     return Run(
-        tool=tool, kind=kind, seconds=seconds, status=process.returncode,
-        max_rss_kb=usage.ru_maxrss, tree_rss_kb=max(sampler.peak_kb, usage.ru_maxrss),
-        cpu_seconds=usage.ru_utime + usage.ru_stime, files=count_files(output),
+        tool=tool, kind=kind, seconds=measured["seconds"], status=measured["status"],
+        max_rss_kb=measured["max_rss_kb"], tree_rss_kb=max(sampler.peak_kb, measured["max_rss_kb"]),
+        cpu_seconds=measured["cpu_seconds"], files=count_files(output),
         log=str(log), timed_out=timed_out.is_set(),
     )
 

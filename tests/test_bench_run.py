@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import namedtuple
 from pathlib import Path
@@ -74,3 +75,36 @@ def test_reading_the_corpus_reads_every_file_of_every_tree(tmp_path):
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_bytes(b"x" * size)
     assert run.read_corpus(tmp_path) == 10 + (3 << 20)
+
+
+def _measure(tmp_path: Path, code: str, timeout: float | None = None) -> run.Run:
+    return run.measure("s3site", "cold", [sys.executable, "-c", code], cwd=tmp_path, output=tmp_path / "out",
+                       log=tmp_path / "logs" / "build.log", env=dict(os.environ), timeout=timeout)
+
+
+def test_a_build_is_charged_its_own_peak_memory_not_the_benchmarks(tmp_path):
+    # Linux charges a process started directly from this one with this one's peak: 300 MB here.
+    held = bytearray(300 * 1024 * 1024)
+    held[::4096] = b"\1" * len(held[::4096])
+    small = _measure(tmp_path, "pass")
+    large = _measure(tmp_path, "b = bytearray(200 * 1024 * 1024); b[::4096] = b'\\1' * len(b[::4096])")
+    del held
+    assert small.ok and large.ok
+    assert small.max_rss_kb < 100 * 1024, small
+    assert small.tree_rss_kb < 100 * 1024, small
+    assert large.max_rss_kb > 200 * 1024, large
+    assert small.cpu_seconds > 0 and small.seconds > 0
+
+
+def test_a_builds_exit_status_output_and_files_are_reported(tmp_path):
+    failed = _measure(tmp_path, "import os, sys; os.makedirs('out/a'); open('out/a/x.html', 'w').close(); "
+                                "print('broken build'); sys.exit(3)")
+    assert failed.status == 3 and not failed.ok
+    assert failed.files == 1
+    assert "broken build" in Path(failed.log).read_text()
+
+
+def test_a_build_that_runs_too_long_is_stopped_and_says_so(tmp_path):
+    stopped = _measure(tmp_path, "import time; time.sleep(30)", timeout=1)
+    assert stopped.timed_out and not stopped.ok
+    assert stopped.seconds < 10
