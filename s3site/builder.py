@@ -142,6 +142,7 @@ def load(
     today = build_date()
     practices: list[Practice] = []
     cards: dict[int, str] = {}
+    related_digests: dict[int, str] = {}
     resolver = None
     if settings is not None and themes_parsed.model is not None:
         resolver = Resolver(themes, registry, base_path=settings.base_path, today=today,
@@ -152,9 +153,11 @@ def load(
         context = digest(*sorted(resolver.theme_by_id), registry.fingerprint, settings.base_path)
         static = digest(*(f"{path}={value}" for path, value in scanned.files.items()
                           if path.startswith("content/static/")))
-        practices, found, cards = resolve_all(root, scanned, parse_one_practice, cache, salt, workers,
+        practices, found, known = resolve_all(root, scanned, parse_one_practice, cache, salt, workers,
                                               resolver, context, static, drafts=drafts)
         problems += found
+        cards = {key: resolved.card for key, resolved in known.items()}
+        related_digests = {key: resolved.features for key, resolved in known.items()}
     else:  # nothing to resolve against: only what the files themselves get wrong
         for parsed in parse_all(root, scanned.practices, scanned, parse_one_practice, cache, salt, workers):
             problems += parsed.diagnostics
@@ -173,7 +176,7 @@ def load(
     if errors or settings is None or resolver is None:
         raise SiteError(problems)
     site = build_site(settings, practices, pages, themes, registry, build_date=today, cache=cache,
-                      workers=workers)
+                      workers=workers, related_digests=related_digests)
     warnings = [d for d in problems if d.severity == "warning"]
     return Loaded(root, site, warnings, registry, themes_digest, cards, resolver)
 

@@ -16,8 +16,9 @@ those of the templates it extends or includes, erring on the side of reading mor
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable, Iterable
-from dataclasses import fields, is_dataclass
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -82,6 +83,9 @@ PRACTICE_ATTRIBUTES = frozenset(
 )
 # The package's own templates that show a whole practice; their lists use cards.
 WHOLE_PRACTICE_TEMPLATES = ("practice.html", "feed.xml")
+# The outputs (by template; "" for those made by code) whose `practice` or `practices` show whole.
+WHOLE_PRACTICE_CONTEXTS = frozenset({"", *WHOLE_PRACTICE_TEMPLATES})
+WHOLE_PRACTICE_NAMES = frozenset({"practice", "practices"})
 CARD_TEMPLATE = "partials/card.html"
 
 
@@ -335,16 +339,20 @@ class Fingerprinter:
         known = cards if cards and self.cards else {}
         self._listed_by_id = {id(p): known.get(id(p)) or self._listed(p) for p in site.practices}
         self._whole: dict[int, str] = {}
+        self._heads: dict[str, str] = {}
+        self._walks_by_class: dict[type, Callable[..., str]] = {}
 
     def key(self, output: Output) -> str:
         if output.copy_from is not None:
             stat = output.copy_from.stat()
             return digest("copy", str(output.copy_from), str(stat.st_size), str(stat.st_mtime_ns))
-        parts = [self.global_part, output.path, output.template, self.templates_part(output.template)]
-        if output.site_wide or self.reads_site(output.template):
+        head = self._heads.get(output.template)
+        if head is None:
+            head = self._heads[output.template] = self._head(output.template)
+        parts = [head, output.path]
+        if output.site_wide:
             parts.append(self.site_part)
-        if self.reads_date(output.template):
-            parts.append(self.build_date)
+        whole_template = output.template in WHOLE_PRACTICE_CONTEXTS
         # The practice a page or a feed is about is shown whole; any other
         # practice in the context is listed.
         # In the order plan.py made the context: the same for the same site.
@@ -352,9 +360,17 @@ class Fingerprinter:
             if name == "term" and isinstance(value, RegionTerm | ThemeTerm | TypeTerm):
                 parts.append(f"term={self._term(value, self.term_lists_read(output.template))}")
                 continue
-            whole = name in ("practice", "practices") and output.template in ("", *WHOLE_PRACTICE_TEMPLATES)
-            parts.append(f"{name}={self._walk(value, whole=whole)}")
+            parts.append(f"{name}={self._walk(value, whole=whole_template and name in WHOLE_PRACTICE_NAMES)}")
         return digest(*parts)
+
+    def _head(self, template: str) -> str:
+        """What the key of every output made with `template` starts with."""
+        head = [self.global_part, template, self.templates_part(template)]
+        if self.reads_site(template):
+            head.append(self.site_part)
+        if self.reads_date(template):
+            head.append(self.build_date)
+        return "\0".join(head)
 
     def templates_part(self, template: str) -> str:
         """What an output's key takes of the templates: the source of its template and of
@@ -450,32 +466,53 @@ class Fingerprinter:
             return ",".join(self._walk(item) for item in practices)
 
     def _walk(self, value: Any, whole: bool = False) -> str:
-        if isinstance(value, Practice):
-            if not whole:
-                return "P" + (self._listed_by_id.get(id(value)) or self._listed(value))
-            shown = self._whole.get(id(value))
-            if shown is None:  # a practice's page and its index.json both show it whole
-                shown = self._whole[id(value)] = f"P{value.digest}:{value.status}[{self._list(value.related)}]"
-            return shown
-        if isinstance(value, Page):
-            return f"G{value.digest}"
-        if isinstance(value, RegionTerm | ThemeTerm | TypeTerm):
-            return self._term(value, EVERYTHING_OF_A_TERM)
-        if isinstance(value, Pager):
-            # Every page's URL follows from the first one and the count.
-            head = f"N{value.number}/{value.count}/{value.total}/{value.start}/{value.urls[0]}"
-            return head + self._walk(value.items)
-        if isinstance(value, Meta):
-            return f"M{value.title}|{value.url}|{value.kind}|{value.description}|{value.noindex}"
-        if isinstance(value, dict):
-            return "{" + ",".join(f"{k}={self._walk(v)}" for k, v in sorted(value.items())) + "}"
-        if isinstance(value, list | tuple):
-            if not whole and value and isinstance(value[0], Practice):
-                return "[" + self._list(value) + "]"
-            return "(" + ",".join(self._walk(v, whole) for v in value) + ")"
-        if is_dataclass(value):
-            return repr(value)
+        """What a value of a page's context adds to its key."""
+        # By the value's class: the first of _WALKS it is an instance of. Looked up once
+        # per class, as the keys walk some 100,000 values.
+        walk = self._walks_by_class.get(value.__class__)
+        if walk is None:
+            walk = next((w for kind, w in self._WALKS if isinstance(value, kind)), Fingerprinter._walk_other)
+            self._walks_by_class[value.__class__] = walk
+        return walk(self, value, whole)
+
+    def _walk_practice(self, value: Practice, whole: bool) -> str:
+        if not whole:
+            return "P" + (self._listed_by_id.get(id(value)) or self._listed(value))
+        shown = self._whole.get(id(value))
+        if shown is None:  # a practice's page and its index.json both show it whole
+            shown = self._whole[id(value)] = f"P{value.digest}:{value.status}[{self._list(value.related)}]"
+        return shown
+
+    def _walk_page(self, value: Page, whole: bool) -> str:
+        return f"G{value.digest}"
+
+    def _walk_term(self, value: RegionTerm | ThemeTerm | TypeTerm, whole: bool) -> str:
+        return self._term(value, EVERYTHING_OF_A_TERM)
+
+    def _walk_pager(self, value: Pager, whole: bool) -> str:
+        # Every page's URL follows from the first one and the count.
+        head = f"N{value.number}/{value.count}/{value.total}/{value.start}/{value.urls[0]}"
+        return head + self._walk(value.items)
+
+    def _walk_meta(self, value: Meta, whole: bool) -> str:
+        return f"M{value.title}|{value.url}|{value.kind}|{value.description}|{value.noindex}"
+
+    def _walk_dict(self, value: dict, whole: bool) -> str:
+        return "{" + ",".join(f"{k}={self._walk(v)}" for k, v in sorted(value.items())) + "}"
+
+    def _walk_sequence(self, value: list | tuple, whole: bool) -> str:
+        if not whole and value and isinstance(value[0], Practice):
+            return "[" + self._list(value) + "]"
+        return "(" + ",".join([self._walk(v, whole) for v in value]) + ")"
+
+    def _walk_other(self, value: Any, whole: bool) -> str:
+        """Text, numbers and records of them (RegionLink, Subregion): their repr()."""
         return repr(value)
+
+    _WALKS: tuple[tuple[type | types.UnionType, Callable[..., str]], ...] = (
+        (Practice, _walk_practice), (Page, _walk_page), (RegionTerm | ThemeTerm | TypeTerm, _walk_term),
+        (Pager, _walk_pager), (Meta, _walk_meta), (dict, _walk_dict), (list | tuple, _walk_sequence),
+    )
 
     def _term(self, term: RegionTerm | ThemeTerm | TypeTerm, read: frozenset[str]) -> str:
         """A term's key: what it is, how many practices each list holds, and the lists `read`

@@ -35,11 +35,12 @@ def build_site(
     build_date: dt.date,
     cache: ParseCache | None = None,
     workers: int = 1,
+    related_digests: dict[int, str] | None = None,
 ) -> Site:
-    """Build every index of the site from resolved practices."""
+    """Build every index of the site from resolved practices (`related_digests`: see with_related)."""
     base = settings.base_path
     ordered = newest_first(practices)
-    with_related(ordered, settings.related, cache, workers)
+    with_related(ordered, settings.related, cache, workers, related_digests)
     theme_terms = _theme_terms(ordered, themes, base)
     regions = _region_terms(ordered, registry, base)
     countries = tuple(

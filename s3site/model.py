@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -108,6 +109,17 @@ class PartialDate:
         month = self.month or 12
         day = self.day or calendar.monthrange(self.year, month)[1]
         return dt.date(self.year, month, day)
+
+    def __reduce__(self) -> tuple:
+        return (_partial_date, (self.year, self.month, self.day))
+
+
+# Loading the cache makes one PartialDate per date of every practice, by default in Python
+# code of the dataclasses module; from here, one per distinct date, shared (they are frozen),
+# and each later one without a line of Python.
+@functools.lru_cache(maxsize=4096)
+def _partial_date(year: int, month: int, day: int) -> PartialDate:
+    return PartialDate(year, month, day)
 
 
 @quick_pickle

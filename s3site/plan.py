@@ -8,6 +8,7 @@ parallel workers can split the same list between them.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,6 +129,7 @@ def plan_outputs(site: Site, *, static_root: Path | None = None) -> tuple[list[O
                               {"title": f"{settings.title}: {term.title}", "url": term.url,
                                "practices": term.practices[: settings.feed_items]}))
 
+    position = {id(practice): i for i, practice in enumerate(site.practices)}
     page(f"{base}regions/", "regions.html", "regions index", Meta("Regions", f"{base}regions/", "regions"))
     for term in site.regions.values():
         crumbs = tuple(RegionLink(t.code, t.name, t.url) for t in term.chain)
@@ -137,8 +139,8 @@ def plan_outputs(site: Site, *, static_root: Path | None = None) -> tuple[list[O
                   f"Good practices in {term.name}", term=term, crumbs=crumbs, subregions=subregions)
         outputs.append(Output(_site_path(site, term.url) + "feed.xml", "region index", "feed.xml",
                               {"title": f"{settings.title}: {term.name}", "url": term.url,
-                               "practices": _newest(term.located + term.leads + term.joins,
-                                                    settings.feed_items)}))
+                               "practices": _newest((term.located, term.leads, term.joins),
+                                                    settings.feed_items, position)}))
     if site.region_types:
         types_url = f"{base}regions/types/"
         page(types_url, "region_types.html", "region types", Meta("Types of region", types_url, "types"))
@@ -190,9 +192,17 @@ def plan_outputs(site: Site, *, static_root: Path | None = None) -> tuple[list[O
     return outputs, _clashes(outputs)
 
 
-def _newest(practices: tuple, count: int) -> tuple:
-    unique = {p.slug: p for p in practices}.values()
-    return tuple(sorted(unique, key=lambda p: (p.date, p.slug), reverse=True)[:count])
+def _newest(lists: Iterable[tuple[Practice, ...]], count: int, position: dict[int, int]) -> tuple[Practice, ...]:
+    """The first `count` practices of several lists in the site's order (newest first), each
+    once. `position` holds each practice's place in the site's order, by id(); every list
+    is in that order already."""
+    newest: dict[int, Practice] = {}
+    # Merged, not sorted: a country's lists hold thousands of practices, its feed twenty.
+    for practice in heapq.merge(*lists, key=lambda p: position[id(p)]):
+        newest.setdefault(id(practice), practice)
+        if len(newest) == count:
+            break
+    return tuple(newest.values())
 
 
 def _static_files(static_root: Path) -> list[Output]:

@@ -58,17 +58,22 @@ class RelatedState:
 
 
 def with_related(practices: tuple[Practice, ...], count: int, cache: ParseCache | None = None,
-                 workers: int = 1) -> None:
-    """Give each practice (in the site's order, newest first) the `count` related ones."""
+                 workers: int = 1, digests: dict[int, str] | None = None) -> None:
+    """Give each practice (in the site's order, newest first) the `count` related ones.
+
+    `digests` holds features_digest() of practices known beforehand (kept with them in the
+    build cache), by id(), so that only the others are worked out again."""
     if count <= 0:
         return
-    features = features_of(practices)
-    key = digest("related", CODE_SALT, str(count), *map(tuple.__repr__, features))  # not the slower NamedTuple one
+    known = digests or {}
+    key = digest("related", CODE_SALT, str(count),
+                 *[known.get(id(practice)) or features_digest(practice) for practice in practices])
     state_key = digest("related state", CODE_SALT)
     found = cache.get_many([key]).get(key) if cache else None
     if cache and isinstance(found, list) and len(found) == len(practices):
         cache.keep([state_key])  # for the next edit that changes what this reads
     else:
+        features = features_of(practices)
         previous = cache.get_many([state_key]).get(state_key) if cache else None
         found, state = related_positions(features, count, workers,
                                          previous if isinstance(previous, RelatedState) else None)
@@ -85,6 +90,12 @@ def with_related(practices: tuple[Practice, ...], count: int, cache: ParseCache 
 
 def features_of(practices: Sequence[Practice]) -> list[Features]:
     return [Features(p.slug, p.title, p.themes, tuple(r.code for r in p.location_chain)) for p in practices]
+
+
+def features_digest(practice: Practice) -> str:
+    """A digest of what related practices read of a practice (its Features)."""
+    return digest(practice.slug, practice.title, ",".join(practice.themes),
+                  ",".join(r.code for r in practice.location_chain))
 
 
 def related_positions(features: Sequence[Features], count: int, workers: int = 1,

@@ -22,6 +22,7 @@ from .model import Practice, PracticeText, Theme
 from .parallel import cycle_collector, iter_chunks
 from .pickling import differences, evolve, quick_pickle
 from .regions import Region, RegionRegistry, load_registry
+from .related import features_digest
 from .resolve import Resolver, reads_static_files, slug_clash
 from .texts import STORE, TEXT_REFERENCES, CachedText, text_entry, text_key
 
@@ -352,6 +353,7 @@ class Resolved:
     practice: Practice
     diagnostics: tuple[Diagnostic, ...]
     card: str  # fingerprint.card_digest() of it, for output keys
+    features: str  # related.features_digest() of it, for the key of the related practices
     static: str  # the digest of the static files it was resolved with; "" if it reads none
 
 
@@ -383,9 +385,9 @@ def resolve_all(
     static: str,
     *,
     drafts: bool,
-) -> tuple[list[Practice], list[Diagnostic], dict[int, str]]:
+) -> tuple[list[Practice], list[Diagnostic], dict[int, Resolved]]:
     """Every practice read, parsed and resolved, in source order, with every problem found,
-    and the card digest of each practice (by id()).
+    and each practice's Resolved (its card and features digests), by id().
 
     An unchanged practice comes from the cache already resolved, without its
     parse result even being loaded: the cache keeps it under its file's parse
@@ -401,7 +403,8 @@ def resolve_all(
         return digest("resolved", parse_key, context)
 
     def make_resolved(practice: Practice, diagnostics: tuple[Diagnostic, ...]) -> Resolved:
-        return Resolved(practice, diagnostics, card_digest(practice), static if reads_static_files(practice) else "")
+        return Resolved(practice, diagnostics, card_digest(practice), features_digest(practice),
+                        static if reads_static_files(practice) else "")
 
     parse_keys = {source: parse_key(salt, source, scan) for source in _known(scan.practices, scan)}
     keys = {source: resolved_key(key) for source, key in parse_keys.items()}
@@ -441,8 +444,9 @@ def resolve_all(
             changes["theme_objects"] = tuple(theme_by_id[theme.id] for theme in hit.practice.theme_objects)
         if changes:
             practice = evolve(hit.practice, **changes)
-            # Neither its text nor its image changed: it reads the static files as it did.
-            hits[source] = Resolved(practice, hit.diagnostics, card_digest(practice), hit.static)
+            # Neither its text nor its image changed: it reads the static files as it did. Nor did
+            # what related practices read of it.
+            hits[source] = Resolved(practice, hit.diagnostics, card_digest(practice), hit.features, hit.static)
     # Their parse results and texts stay in the cache, for a build whose context has changed.
     cache.keep(parse_keys[source] for source in hits)
     cache.keep(hit.practice.text.key for hit in hits.values() if hit.practice.text.key)
@@ -521,14 +525,14 @@ def resolve_all(
     parse_problems: list[Diagnostic] = []
     problems: list[Diagnostic] = []
     first_source_of_slug: dict[str, str] = {}
-    cards: dict[int, str] = {}
+    known: dict[int, Resolved] = {}
     resolved: dict[str, Resolved] = {}  # by key: what the bundle is to hold
     for source in scan.practices:
         hit = hits.get(source)
         if hit is not None:
             parse_problems += hit.diagnostics
             practice: Practice | None = hit.practice
-            cards[id(hit.practice)] = hit.card
+            known[id(hit.practice)] = hit
             resolved[keys[source]] = hit
         else:
             parse_problems += parsed[source].diagnostics
@@ -543,7 +547,7 @@ def resolve_all(
             practice = resolver.resolve(practice, problems)
             if practice is not None and len(problems) == before:
                 entry = make_resolved(practice, tuple(parsed[source].diagnostics))
-                cards[id(practice)] = entry.card
+                known[id(practice)] = entry
                 resolved[keys[source]] = entry
                 cache.remember(keys[source], entry)
                 if practice.text.key:  # a text stored already, which resolving left as it was
@@ -563,7 +567,7 @@ def resolve_all(
     # every cold build; nor before the practices' texts are stored, which it names.
     if found and bundle.behind(resolved):
         bundle.save(resolved, _REFERENCES)
-    return practices, parse_problems + problems, cards
+    return practices, parse_problems + problems, known
 
 
 def site_regions(root: Path) -> tuple[RegionRegistry, list[Diagnostic]]:

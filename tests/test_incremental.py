@@ -758,6 +758,32 @@ def test_related_practices_are_computed_again_only_when_what_they_read_changes(m
     assert tree(root / "output") == clean_build(root, tmp_path)
 
 
+def test_the_key_of_the_related_practices_takes_what_they_read_of_each_practice_from_the_cache(
+        make_site, monkeypatch, tmp_path):
+    from s3site import related, sources
+
+    practices = {f"p{i}.md": practice_text(title=f"P{i}", themes="[energy]", location=f"{{country: {c}}}")
+                 for i, c in enumerate(["FI", "FI", "ES", "ES"])}
+    root = make_site(practices, site=SITE)
+    build(root)
+    worked_out = []
+    features_digest = related.features_digest
+    counting = lambda practice: worked_out.append(practice.slug) or features_digest(practice)  # noqa: E731
+    monkeypatch.setattr(related, "features_digest", counting)
+    monkeypatch.setattr(sources, "features_digest", counting)
+    (root / "content/practices/p1.md").write_text(
+        practice_text(title="P1", themes="[energy]", location="{country: FI}", body="New text.\n"))
+    build(root)
+    assert worked_out == ["p1"]  # resolved again; the three others' come with them from the cache
+    worked_out.clear()
+    (root / "content/practices/p2.md").write_text(
+        practice_text(title="P2, retitled", themes="[energy]", location="{country: ES}"))
+    build(root)
+    assert worked_out == ["p2"]
+    assert tree(root / "output") == clean_build(root, tmp_path)
+    assert "P2, retitled" in (root / "output/practices/p3/index.html").read_text()  # related to P3
+
+
 def test_cached_models_load_equal_to_what_was_stored(tmp_path):
     import pickle
 

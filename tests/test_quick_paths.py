@@ -121,3 +121,15 @@ def test_reading_a_missing_source_fails_as_path_read_bytes_does(tmp_path):
         read_file(str(tmp_path / "gone.md"))
     with pytest.raises(IsADirectoryError):
         read_file(str(tmp_path))
+
+
+def test_dates_loaded_from_the_cache_are_equal_and_each_distinct_one_made_once():
+    import pickle
+
+    from s3site.model import PartialDate
+
+    dates = [PartialDate(2018, 6), PartialDate(2018, 6), PartialDate(2020), PartialDate(2020, 1, 31)]
+    loaded = pickle.loads(pickle.dumps(dates, protocol=pickle.HIGHEST_PROTOCOL))
+    again = pickle.loads(pickle.dumps(dates, protocol=pickle.HIGHEST_PROTOCOL))
+    assert loaded == dates and [str(d) for d in loaded] == ["2018-06", "2018-06", "2020", "2020-01-31"]
+    assert loaded[0] is loaded[1] is again[0] and loaded[2] is again[2]

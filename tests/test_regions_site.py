@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from conftest import REPO, practice_text
+from conftest import REPO, SITE_YAML, practice_text
 
 from s3site.builder import load
 
@@ -130,3 +130,24 @@ def test_map_links_each_country_with_practices(make_site, run):
     assert tree.find(f"{ns}title") is not None
     table = html.split('class="map-table"')[1]
     assert '<a href="/regions/fi/">Finland</a></th><td>1</td>' in table
+
+
+def test_a_regions_feed_holds_its_newest_practices_located_leading_or_taking_part_each_once(make_site, run):
+    # ES22's practices, newest first: "both" (located in ES22 and leading there), "joins",
+    # "leads", "located". A feed of three shows the first three, "both" once.
+    root = make_site({
+        "located.md": practice_text(title="Located", location="{country: ES, region: ES22}", start="2015-01"),
+        "leads.md": practice_text(title="Leads", leading_region="ES22", start="2016-01"),
+        "joins.md": practice_text(title="Joins", participating_regions="[ES22]", start="2017-01"),
+        "both.md": practice_text(title="Both", location="{country: ES, region: ES22}", leading_region="ES22",
+                                 start="2018-01"),
+        "elsewhere.md": practice_text(title="Elsewhere", start="2019-01"),
+    }, site=SITE_YAML + "feed_items: 3\n")
+    output = build(run, root)
+    feed = ET.parse(output / "regions" / "es22" / "feed.xml").getroot()
+    atom = "{http://www.w3.org/2005/Atom}"
+    titles = [entry.find(f"{atom}title").text for entry in feed.iter(f"{atom}entry")]
+    assert titles == ["Both", "Joins", "Leads"]
+    # Spain's own lists: the practices located in it (leading and taking part name ES22 only).
+    country = ET.parse(output / "regions" / "es" / "feed.xml").getroot()
+    assert [e.find(f"{atom}title").text for e in country.iter(f"{atom}entry")] == ["Both", "Located"]
