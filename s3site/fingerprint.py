@@ -332,6 +332,7 @@ class Fingerprinter:
         self._terms: dict[tuple[int, frozenset[str]], str] = {}
         self._term_lists: dict[str, frozenset[str]] = templates.findings.setdefault("term_lists", {})
         self._locals: dict[str, _TemplateReads] = {}
+        self._sources: dict[str, str | None] = {}
         self._countries: dict[str, str] = {}
         # By id(): the practices live as long as the build. Lists are looked
         # up with map() over this dict, not item by item in Python: a
@@ -388,10 +389,19 @@ class Fingerprinter:
         return part
 
     def _source_digest(self, template: str) -> str:
-        try:
-            return digest(self.env.loader.get_source(self.env, template)[0])  # type: ignore[union-attr]
-        except jinja2.TemplateNotFound:  # included with "ignore missing": adding it changes the page
-            return "missing"
+        source = self._source(template)
+        # None: included with "ignore missing", and adding it changes the page.
+        return "missing" if source is None else digest(source)
+
+    def _source(self, template: str) -> str | None:
+        """A template's source (None if there is no such template), read once for both what
+        it reads and its digest."""
+        if template not in self._sources:
+            try:
+                self._sources[template] = self.env.loader.get_source(self.env, template)[0]  # type: ignore[union-attr]
+            except jinja2.TemplateNotFound:
+                self._sources[template] = None
+        return self._sources[template]
 
     def reads_site(self, template: str) -> bool:
         """Whether a template (or one it extends or includes) reads the site's content."""
@@ -440,13 +450,14 @@ class Fingerprinter:
         """What a template itself reads, not counting the ones it extends or includes."""
         reads = self._locals.get(template)
         if reads is None:
-            try:
-                source = self.env.loader.get_source(self.env, template)[0]  # type: ignore[union-attr]
-                reads = _template_reads(self.env.parse(source))
-            except jinja2.TemplateNotFound:  # included with "ignore missing", or one of a list
+            source = self._source(template)
+            if source is None:  # included with "ignore missing", or one of a list
                 reads = _TemplateReads(site=False, dated=False, term=set(), references=[])
-            except jinja2.TemplateSyntaxError:  # rendering reports it; until then, assume the worst
-                reads = _TemplateReads(site=True, dated=True, term={ANY_USE}, references=[None])
+            else:
+                try:
+                    reads = _template_reads(self.env.parse(source))
+                except jinja2.TemplateSyntaxError:  # rendering reports it; until then, assume the worst
+                    reads = _TemplateReads(site=True, dated=True, term={ANY_USE}, references=[None])
             self._locals[template] = reads
         return reads
 

@@ -565,7 +565,7 @@ def resolve_all(
     # Written by a build that took practices from the cache, once the bundle has fallen
     # behind (0.4 to 1 s at 10,000 practices): not by a first build, which would pay for it in
     # every cold build; nor before the practices' texts are stored, which it names.
-    if found and bundle.behind(resolved):
+    if found and bundle.path is not None and bundle.behind(resolved):
         bundle.save(resolved, _REFERENCES)
     return practices, parse_problems + problems, known
 

@@ -784,6 +784,29 @@ def test_the_key_of_the_related_practices_takes_what_they_read_of_each_practice_
     assert "P2, retitled" in (root / "output/practices/p3/index.html").read_text()  # related to P3
 
 
+def test_output_keys_read_each_template_once(make_site, monkeypatch):
+    from collections import Counter
+
+    from s3site.builder import load
+    from s3site.plan import plan_outputs
+    from s3site.render import TemplateSet
+
+    page = '{% extends "base.html" %}{% block main %}{% include "partials/none.html" ignore missing %}' \
+           '{{ practice.title }}{% endblock %}'
+    root = make_site({"a.md": practice_text(), "b.md": practice_text(title="B")}, site=SITE,
+                     templates={"practice.html": page})
+    site = load(root).site
+    templates = TemplateSet(root / "templates", None)
+    loader, reads = templates.environment.loader, Counter()
+    get_source = loader.get_source
+    monkeypatch.setattr(loader, "get_source", lambda env, name: reads.update([name]) or get_source(env, name))
+    keys = fingerprint.Fingerprinter(site, templates, templates.digest(), "everything global")
+    outputs, _ = plan_outputs(site)
+    assert len({keys.key(output) for output in outputs}) == len(outputs)
+    assert {"practice.html", "base.html", "partials/none.html"} <= set(reads)
+    assert set(reads.values()) == {1}, reads
+
+
 def test_cached_models_load_equal_to_what_was_stored(tmp_path):
     import pickle
 
@@ -1556,3 +1579,27 @@ def test_a_bundle_fallen_a_little_behind_is_kept_and_builds_stay_correct(make_si
     (root / "content/practices/p2.md").write_text(practice_text(title="P2 too"))
     build(root, workers=1)  # two in 120: written again
     assert bundle.read_bytes() != written
+
+
+def test_the_preview_neither_reads_nor_weighs_a_bundle_after_its_first_build(make_site, monkeypatch, tmp_path):
+    from s3site.cache import Bundle
+    from s3site.sources import RESOLVED_BUNDLE
+
+    root = make_site({f"p{i}.md": practice_text(title=f"P{i}") for i in range(5)}, site=SITE)
+    build(root, workers=1)
+    (root / "content/practices/p0.md").write_text(practice_text(title="P0", body="Edited.\n"))
+    build(root, workers=1)
+    bundle = root / ".s3site-cache" / f"{RESOLVED_BUNDLE}.bundle"
+    memory: dict = {}
+    (root / "content/practices/p2.md").write_text(practice_text(title="P2", body="Edited.\n"))
+    build(root, workers=1, memory=memory)  # the preview's first build: from the bundle
+    written = bundle.read_bytes()
+    weighed = []
+    behind = Bundle.behind
+    monkeypatch.setattr(Bundle, "behind", lambda self, entries: weighed.append(1) or behind(self, entries))
+    for title in ("P1 once", "P1 twice", "P1 three times"):
+        (root / "content/practices/p1.md").write_text(practice_text(title=title))
+        build(root, workers=1, memory=memory)
+    assert weighed == [] and bundle.read_bytes() == written
+    assert "P1 three times" in (root / "output/practices/p1/index.html").read_text()
+    assert tree(root / "output") == clean_build(root, tmp_path)
