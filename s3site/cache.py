@@ -98,19 +98,26 @@ def encode(value: Any, references: dict[type, Callable[[Any], str]] | None = Non
     return MAGIC + zlib.crc32(body).to_bytes(CHECKSUM_SIZE, "big") + body
 
 
-def decode(entry: bytes, dereference: Callable[[tuple[str, str]], Any] | None = None) -> Any | None:
-    """The value of a cache entry, or None if it is corrupt, not ours, or refers to what is gone.
+def decode(entry: bytes, dereference: Callable[[tuple[str, str]], Any] | None = None, start: int = 0) -> Any | None:
+    """The value of a cache entry (that starts at `start`), or None if it is corrupt, not ours,
+    or refers to what is gone.
 
     `dereference((kind, name))` gives back an object encode() stored by reference.
     """
-    body = entry[len(MAGIC) + CHECKSUM_SIZE :]
-    checksum = entry[len(MAGIC) : len(MAGIC) + CHECKSUM_SIZE]
-    if entry[: len(MAGIC)] != MAGIC or zlib.crc32(body).to_bytes(CHECKSUM_SIZE, "big") != checksum:
+    # Through views and an offset, never a slice: the bundle of resolved practices is
+    # ten megabytes at 10,000 practices, and each copy of it took some ten milliseconds.
+    view = memoryview(entry)
+    head = start + len(MAGIC) + CHECKSUM_SIZE
+    body = view[head:]
+    if view[start : start + len(MAGIC)] != MAGIC or zlib.crc32(body).to_bytes(CHECKSUM_SIZE, "big") != view[
+            start + len(MAGIC) : head]:
         return None
     try:
         if dereference is None:
             return pickle.loads(body)
-        unpickler = pickle.Unpickler(io.BytesIO(body))
+        buffer = io.BytesIO(entry)  # shares `entry`'s bytes until written to
+        buffer.seek(head)
+        unpickler = pickle.Unpickler(buffer)
         unpickler.persistent_load = dereference  # type: ignore[method-assign]
         return unpickler.load()
     except Exception:  # an entry from elsewhere: never trust it
@@ -374,7 +381,7 @@ class Bundle:
             data = self.path.read_bytes() if self.path else b""
         except OSError:
             data = b""
-        entries = decode(data[len(BUNDLE_HEADER):], dereference) if data.startswith(BUNDLE_HEADER) else None
+        entries = decode(data, dereference, len(BUNDLE_HEADER)) if data.startswith(BUNDLE_HEADER) else None
         self.entries = entries if isinstance(entries, dict) else {}
         return self.entries
 

@@ -14,14 +14,13 @@ times and upload tools see no change.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import errno
 import filecmp
+import functools
 import os
 import shutil
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from queue import Queue
@@ -397,21 +396,36 @@ def _inodes(folder: Path) -> dict[str, int]:
 
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two folders atomically with Linux's renameat2(RENAME_EXCHANGE)."""
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
-        return False
-    try:
-        libc = ctypes.CDLL(libc_name, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
+    renameat2 = _renameat2()
+    if renameat2 is None:
         return False
     at_fdcwd, rename_exchange = -100, 2
     result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
     if result == 0:
         return True
+    import ctypes  # loaded already, by _renameat2()
+
     if ctypes.get_errno() in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EXDEV):
         return False
     raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()), str(b))
+
+
+@functools.cache
+def _renameat2() -> Callable[..., int] | None:
+    """The C library's renameat2(), if it has one."""
+    # Imported here: most builds swap folders once, and ctypes costs three milliseconds.
+    import ctypes
+    import ctypes.util
+
+    # The symbols the process has loaded (the C library among them) first: finding the
+    # library by name runs ldconfig as a child process.
+    for name in (None, "by name"):
+        try:
+            library = ctypes.CDLL(name if name is None else ctypes.util.find_library("c"), use_errno=True)
+            return library.renameat2  # type: ignore[no-any-return]
+        except (OSError, AttributeError, TypeError):  # TypeError: no library found by name
+            continue
+    return None
 
 
 # What open() adds to a file's own system calls (a size check, a terminal check, a seek)

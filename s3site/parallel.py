@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing
 import os
 import pickle
 import signal
@@ -116,6 +115,10 @@ def iter_chunks(
     count = min(len(units), max(workers * per_worker, -(-len(items) // max_items) if max_items else 0))
     chunks = [[item for unit in units[i::count] for item in unit] for i in range(count)]
     _task = task
+    # Imported here: a rebuild after an edit has too little to share out, and multiprocessing
+    # costs as much to import (6 ms) as making a dozen pages.
+    import multiprocessing
+
     try:
         context = multiprocessing.get_context("fork")
         with _forking():  # the pool forks its workers as it starts

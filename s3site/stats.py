@@ -85,8 +85,11 @@ def practices_by_year(site: Site) -> dict[int, tuple[Practice, ...]]:
 
 def practices_by_status(site: Site) -> dict[str, tuple[Practice, ...]]:
     """Ongoing and completed practices, each list newest first; both keys always present."""
-    return {status: tuple(p for p in site.practices if p.status == status)
-            for status, _ in STATUSES}
+    groups: dict[str, list[Practice]] = {status: [] for status, _ in STATUSES}
+    for practice in site.practices:
+        if practice.status in groups:
+            groups[practice.status].append(practice)
+    return {status: tuple(practices) for status, practices in groups.items()}
 
 
 def theme_chart(site: Site) -> Chart:

@@ -402,3 +402,26 @@ def test_a_full_disk_stops_the_build_with_a_clear_message_and_the_old_site(make_
     assert "internal error" not in err and "Traceback" not in err
     assert tree(root / "output") == published
     assert not list(root.glob("output.s3site-staging*"))
+
+
+def test_two_folders_are_swapped_in_one_step_without_running_a_program(tmp_path, monkeypatch):
+    import ctypes.util
+
+    from s3site import output
+
+    def no_program(name):
+        raise AssertionError("find_library() runs ldconfig")
+
+    output._renameat2.cache_clear()
+    monkeypatch.setattr(ctypes.util, "find_library", no_program)
+    monkeypatch.setattr(subprocess, "Popen", no_program)
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "x").write_text("from a")
+    (b / "x").write_text("from b")
+    try:
+        assert output._exchange(a, b)
+    finally:
+        output._renameat2.cache_clear()
+    assert (a / "x").read_text() == "from b" and (b / "x").read_text() == "from a"

@@ -133,3 +133,14 @@ def test_dates_loaded_from_the_cache_are_equal_and_each_distinct_one_made_once()
     again = pickle.loads(pickle.dumps(dates, protocol=pickle.HIGHEST_PROTOCOL))
     assert loaded == dates and [str(d) for d in loaded] == ["2018-06", "2018-06", "2020", "2020-01-31"]
     assert loaded[0] is loaded[1] is again[0] and loaded[2] is again[2]
+
+
+def test_starting_a_build_imports_neither_multiprocessing_nor_ctypes():
+    # A rebuild after an edit uses neither (too little to share out; a swap loads ctypes itself).
+    import subprocess
+    import sys
+
+    code = ("import sys, s3site.cli, s3site.builder; "
+            "print(sorted(m for m in ('multiprocessing', 'ctypes') if m in sys.modules))")
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"
