@@ -108,9 +108,8 @@ def decode(entry: bytes, dereference: Callable[[tuple[str, str]], Any] | None = 
     # ten megabytes at 10,000 practices, and each copy of it took some ten milliseconds.
     view = memoryview(entry)
     head = start + len(MAGIC) + CHECKSUM_SIZE
-    body = view[head:]
-    if view[start : start + len(MAGIC)] != MAGIC or zlib.crc32(body).to_bytes(CHECKSUM_SIZE, "big") != view[
-            start + len(MAGIC) : head]:
+    magic, checksum, body = view[start : start + len(MAGIC)], view[start + len(MAGIC) : head], view[head:]
+    if magic != MAGIC or zlib.crc32(body).to_bytes(CHECKSUM_SIZE, "big") != checksum:
         return None
     try:
         if dereference is None:

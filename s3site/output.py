@@ -419,12 +419,12 @@ def _renameat2() -> Callable[..., int] | None:
 
     # The symbols the process has loaded (the C library among them) first: finding the
     # library by name runs ldconfig as a child process.
-    for name in (None, "by name"):
-        try:
-            library = ctypes.CDLL(name if name is None else ctypes.util.find_library("c"), use_errno=True)
-            return library.renameat2  # type: ignore[no-any-return]
-        except (OSError, AttributeError, TypeError):  # TypeError: no library found by name
-            continue
+    with contextlib.suppress(OSError, AttributeError):
+        return ctypes.CDLL(None, use_errno=True).renameat2  # type: ignore[no-any-return]
+    name = ctypes.util.find_library("c")
+    if name is not None:
+        with contextlib.suppress(OSError, AttributeError):
+            return ctypes.CDLL(name, use_errno=True).renameat2  # type: ignore[no-any-return]
     return None
 
 

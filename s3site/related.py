@@ -48,13 +48,17 @@ Group = tuple[str, ...]
 
 @dataclass(frozen=True)
 class RelatedState:
-    """One computation's result, by slug, with what it read: the features of every practice
-    and the newest members of every group (the candidates they gave)."""
+    """One computation's result, with what it read: the features of every practice and the
+    newest members of every group (the candidates they gave).
+
+    By position in the site's order, as the result is: kept as they were computed, they
+    cost a third of keeping them by slug, and after most edits the order is the same."""
 
     count: int
-    features: dict[str, tuple]
+    slugs: tuple[str, ...]  # the practices, in the site's order
+    features: list[tuple]  # tuple(Features) of each: plain tuples load faster
     candidates: dict[Group, tuple[str, ...]]
-    related: dict[str, tuple[str, ...]]
+    found: list[list[int]]  # the positions of each one's related practices
 
 
 def with_related(practices: tuple[Practice, ...], count: int, cache: ParseCache | None = None,
@@ -119,16 +123,24 @@ def related_positions(features: Sequence[Features], count: int, workers: int = 1
     # neither its own features nor any candidate its groups give has changed.
     todo: Sequence[int] = range(len(features))
     kept: list[list[int]] | None = None
+    slugs = tuple(f.slug for f in features)
     if previous is not None and previous.count == count:
-        changed = {f.slug for f in features if previous.features.get(f.slug) != f}
-        stale = {group for group, slugs in candidates.items()
-                 if previous.candidates.get(group) != slugs or not changed.isdisjoint(slugs)}
+        before = {slug: i for i, slug in enumerate(previous.slugs)}
+        changed = {f.slug for f in features if (i := before.get(f.slug)) is None or previous.features[i] != f}
+        stale = {group for group, newest_slugs in candidates.items()
+                 if previous.candidates.get(group) != newest_slugs or not changed.isdisjoint(newest_slugs)}
         again = [i for i, f in enumerate(features) if f.slug in changed or not stale.isdisjoint(groups_of[i])]
         if len(again) <= MAX_SHARE_TO_UPDATE * len(features):
             todo, again_set = again, set(again)
-            position = {f.slug: i for i, f in enumerate(features)}
-            kept = [[] if i in again_set else [position[slug] for slug in previous.related[f.slug]]
-                    for i, f in enumerate(features)]
+            if slugs == previous.slugs:
+                kept = [[] if i in again_set else found for i, found in enumerate(previous.found)]
+            else:
+                # A practice kept keeps its related ones, none of them deleted: a deleted one
+                # changes its groups' candidates, and all in those groups are done again.
+                position = {slug: i for i, slug in enumerate(slugs)}
+                now = [position.get(slug, -1) for slug in previous.slugs]
+                kept = [[] if i in again_set else [now[j] for j in previous.found[before[slug]]]
+                        for i, slug in enumerate(slugs)]
 
     # Themes as bits, so that counting shared themes is one AND and a popcount. Places
     # as sets of codes: a chain is its last region's ancestors, so the codes two chains
@@ -167,13 +179,7 @@ def related_positions(features: Sequence[Features], count: int, workers: int = 1
         found = kept
         for i, related in zip(todo, computed, strict=True):
             found[i] = related
-    state = RelatedState(
-        count,
-        {f.slug: tuple(f) for f in features},
-        candidates,
-        {f.slug: tuple(features[j].slug for j in related) for f, related in zip(features, found, strict=True)},
-    )
-    return found, state
+    return found, RelatedState(count, slugs, [tuple(f) for f in features], candidates, found)
 
 
 def _groups(practice: Features) -> list[Group]:
