@@ -51,8 +51,8 @@ class RelatedState:
     """One computation's result, with what it read: the features of every practice and the
     newest members of every group (the candidates they gave).
 
-    By position in the site's order, as the result is: kept as they were computed, they
-    cost a third of keeping them by slug, and after most edits the order is the same."""
+    By position in the site's order, as the result is computed: after most edits the order
+    is the same, and the last result is then kept as it is, with no slug looked up."""
 
     count: int
     slugs: tuple[str, ...]  # the practices, in the site's order
