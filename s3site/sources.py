@@ -321,8 +321,7 @@ class FileDigests:
         if deferrable and self.defer:
             self.new[relative] = [*signature, None]
             return None
-        with open(path, "rb") as handle:
-            content = digest(handle.read())
+        content = digest(read_file(path))
         self.read += 1
         self.new[relative] = [*signature, content]
         return content
