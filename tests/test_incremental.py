@@ -1502,16 +1502,25 @@ def _fetched_keys(monkeypatch) -> list[list[str]]:
     return asked
 
 
-def test_a_rebuild_takes_unchanged_practices_from_the_bundle_not_one_by_one(make_site, monkeypatch, tmp_path):
-    from s3site.cache import BUNDLE_HEADER
+def _site_with_bundle(make_site, count: int) -> tuple[Path, Path]:
+    """A site of `count` practices, built, then built again after an edit: the second build
+    took the others from the database one by one, and made the bundle. Its root, and the
+    bundle's path."""
     from s3site.sources import RESOLVED_BUNDLE
 
-    root = make_site({f"p{i}.md": practice_text(title=f"P{i}") for i in range(5)}, site=SITE)
+    root = make_site({f"p{i}.md": practice_text(title=f"P{i}") for i in range(count)}, site=SITE)
     bundle = root / ".s3site-cache" / f"{RESOLVED_BUNDLE}.bundle"
     build(root, workers=1)
     assert not bundle.exists()  # a first build does not pay for it
     (root / "content/practices/p0.md").write_text(practice_text(title="P0", body="Edited.\n"))
-    build(root, workers=1)  # took the four others from the database, one by one: makes the bundle
+    build(root, workers=1)
+    return root, bundle
+
+
+def test_a_rebuild_takes_unchanged_practices_from_the_bundle_not_one_by_one(make_site, monkeypatch, tmp_path):
+    from s3site.cache import BUNDLE_HEADER
+
+    root, bundle = _site_with_bundle(make_site, 5)
     assert bundle.read_bytes().startswith(BUNDLE_HEADER)
     (root / "content/practices/p1.md").write_text(practice_text(title="P1", body="Edited.\n"))
     asked = _fetched_keys(monkeypatch)
@@ -1523,13 +1532,8 @@ def test_a_rebuild_takes_unchanged_practices_from_the_bundle_not_one_by_one(make
 @pytest.mark.parametrize("bad", ["garbage", "other version", "truncated"])
 def test_a_bundle_that_is_corrupt_or_from_another_s3site_is_ignored_and_made_again(make_site, tmp_path, bad):
     from s3site.cache import BUNDLE_HEADER
-    from s3site.sources import RESOLVED_BUNDLE
 
-    root = make_site({f"p{i}.md": practice_text(title=f"P{i}") for i in range(3)}, site=SITE)
-    build(root, workers=1)
-    (root / "content/practices/p0.md").write_text(practice_text(title="P0", body="Edited.\n"))
-    build(root, workers=1)
-    bundle = root / ".s3site-cache" / f"{RESOLVED_BUNDLE}.bundle"
+    root, bundle = _site_with_bundle(make_site, 3)
     good = bundle.read_bytes()
     bundle.write_bytes({"garbage": b"\x00not a pickle" * 50,
                         "other version": b"s3site-bundle 0123\n" + good[len(BUNDLE_HEADER):],
@@ -1560,13 +1564,7 @@ def test_a_bundle_is_made_again_once_more_than_one_practice_in_a_hundred_is_not_
 
 
 def test_a_bundle_fallen_a_little_behind_is_kept_and_builds_stay_correct(make_site, monkeypatch, tmp_path):
-    from s3site.sources import RESOLVED_BUNDLE
-
-    root = make_site({f"p{i}.md": practice_text(title=f"P{i}") for i in range(120)}, site=SITE)
-    bundle = root / ".s3site-cache" / f"{RESOLVED_BUNDLE}.bundle"
-    build(root, workers=1)
-    (root / "content/practices/p0.md").write_text(practice_text(title="P0", body="Edited.\n"))
-    build(root, workers=1)
+    root, bundle = _site_with_bundle(make_site, 120)
     written = bundle.read_bytes()
     asked = _fetched_keys(monkeypatch)
     for title in ("P1 once", "P1 twice"):  # one practice in 120 is not the bundle's: it is kept
@@ -1583,13 +1581,8 @@ def test_a_bundle_fallen_a_little_behind_is_kept_and_builds_stay_correct(make_si
 
 def test_the_preview_neither_reads_nor_weighs_a_bundle_after_its_first_build(make_site, monkeypatch, tmp_path):
     from s3site.cache import Bundle
-    from s3site.sources import RESOLVED_BUNDLE
 
-    root = make_site({f"p{i}.md": practice_text(title=f"P{i}") for i in range(5)}, site=SITE)
-    build(root, workers=1)
-    (root / "content/practices/p0.md").write_text(practice_text(title="P0", body="Edited.\n"))
-    build(root, workers=1)
-    bundle = root / ".s3site-cache" / f"{RESOLVED_BUNDLE}.bundle"
+    root, bundle = _site_with_bundle(make_site, 5)
     memory: dict = {}
     (root / "content/practices/p2.md").write_text(practice_text(title="P2", body="Edited.\n"))
     build(root, workers=1, memory=memory)  # the preview's first build: from the bundle
